@@ -1,0 +1,84 @@
+"""What a running stack is: public endpoints (stack.json) and private runtime state (pids, temp dirs)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """A process the stack started. start_ticks pins its identity, so a recycled pid is never signalled."""
+
+    name: str
+    pid: int
+    start_ticks: int
+
+
+@dataclass
+class RuntimeState:
+    """Private state needed to stop exactly what was started; never part of stack.json."""
+
+    processes: list[ProcessRecord] = field(default_factory=list)
+    temp_dirs: list[str] = field(default_factory=list)
+    # Ports the stack listens on: `down` waits until none of them accepts connections.
+    ports: list[int] = field(default_factory=list)
+    # Credentials that are not part of a public URL (e.g. external backends with real AWS) stay out.
+    dummy_credentials: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RuntimeState:
+        return cls(
+            processes=[ProcessRecord(**p) for p in data.get("processes", [])],
+            temp_dirs=list(data.get("temp_dirs", [])),
+            ports=list(data.get("ports", [])),
+            dummy_credentials=bool(data.get("dummy_credentials", True)),
+        )
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """The public face of a stack: exactly the fields of `.harness/stack.json` (see DESIGN.md)."""
+
+    backend: str
+    aws_endpoint_url: str
+    region: str
+    bucket: str
+    topic_arn: str
+    events_queue_url: str
+    notifications_queue_url: str
+    database_url: str
+    runtime: RuntimeState = field(default_factory=RuntimeState, repr=False, compare=False)
+
+    def public_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "runtime"}
+
+    @classmethod
+    def from_public_dict(cls, data: dict[str, Any], runtime: RuntimeState | None = None) -> StackInfo:
+        names = [f.name for f in fields(cls) if f.name != "runtime"]
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(f"stack description lacks {', '.join(missing)}")
+        return cls(**{n: str(data[n]) for n in names}, runtime=runtime or RuntimeState())
+
+    def aws_environment(self) -> dict[str, str]:
+        """What boto3 (and the aws CLI) need to talk to this stack's AWS side."""
+        env = {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        if self.aws_endpoint_url:  # empty for real AWS (external backend)
+            env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.runtime.dummy_credentials:
+            env.update(DUMMY_CREDENTIALS)
+        return env
+
+    def lambda_environment(self) -> dict[str, str]:
+        """The function's configuration, as the deployed Lambda would see it."""
+        return {**self.aws_environment(), "DATABASE_URL": self.database_url, "SNS_TOPIC_ARN": self.topic_arn}

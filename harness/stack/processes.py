@@ -1,0 +1,106 @@
+"""Start background processes that outlive the caller, and stop exactly those processes later.
+
+A process is identified by pid *and* its start time from /proc, so a pid recycled by the kernel
+after a crash is never signalled by `down`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.stack.errors import StackError
+from harness.stack.info import ProcessRecord
+from harness.stack.unprivileged import RunAs
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Start time of `pid` in clock ticks since boot, or None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    rest = stat[stat.rindex(")") + 2 :].split()
+    if rest[0] == "Z":  # a zombie has finished; only its exit status is left
+        return None
+    return int(rest[19])
+
+
+def is_alive(record: ProcessRecord) -> bool:
+    _reap(record.pid)
+    return process_start_ticks(record.pid) == record.start_ticks
+
+
+def spawn_detached(
+    name: str,
+    argv: Sequence[str],
+    *,
+    log_path: Path,
+    env: dict[str, str],
+    cwd: Path,
+    run_as: RunAs | None = None,
+) -> tuple[subprocess.Popen[bytes], ProcessRecord]:
+    """Start `argv` in its own session so it survives the command that started it."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            **(run_as.popen_kwargs() if run_as else {}),
+        )
+    ticks = process_start_ticks(process.pid)
+    if ticks is None:
+        raise StackError(f"{name} exited at once; see {log_path}:\n{tail(log_path)}")
+    return process, ProcessRecord(name=name, pid=process.pid, start_ticks=ticks)
+
+
+def stop_process(record: ProcessRecord, first_signal: signal.Signals, grace_seconds: float) -> None:
+    """Signal the process, wait up to `grace_seconds`, then SIGKILL it. Gone already is fine."""
+    if not is_alive(record):
+        return
+    _signal(record, first_signal)
+    if _wait_gone(record, grace_seconds):
+        return
+    _signal(record, signal.SIGKILL)
+    if not _wait_gone(record, 5.0):
+        raise StackError(f"{record.name} (pid {record.pid}) did not stop after SIGKILL")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _signal(record: ProcessRecord, sig: signal.Signals) -> None:
+    if process_start_ticks(record.pid) != record.start_ticks:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(record.pid, sig)
+
+
+def _wait_gone(record: ProcessRecord, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not is_alive(record):
+            return True
+        time.sleep(0.02)
+    return not is_alive(record)
+
+
+def _reap(pid: int) -> None:
+    # When the process is our own child (an in-process `up`, the test fixture), collect its exit
+    # status so it does not linger as a zombie; for anyone else's child this is a no-op.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

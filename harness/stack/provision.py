@@ -1,0 +1,141 @@
+"""Provisioning shared by every backend: bucket, topic, S3-events queue, capture queue.
+
+Tables are not created here: the handler creates them from its own spec on first load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from harness.stack.errors import StackError
+
+# Both suffixes the whitelist accepts; S3 itself (and moto) drop every other key.
+NOTIFIED_SUFFIXES = (".csv", ".csv.gz")
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    bucket: str = "harness-ingest"
+    topic: str = "harness-ingest-outcomes"
+    events_queue: str = "harness-s3-events"
+    notifications_queue: str = "harness-outcomes-capture"
+
+
+@dataclass(frozen=True)
+class ProvisionedResources:
+    bucket: str
+    topic_arn: str
+    events_queue_url: str
+    notifications_queue_url: str
+
+
+def aws_client(
+    service: str, endpoint_url: str | None, region: str, credentials: dict[str, str] | None
+) -> Any:
+    """A boto3 client for the stack; credentials None means the normal AWS credential chain."""
+    creds = credentials or {}
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url or None,
+        region_name=region,
+        aws_access_key_id=creds.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=creds.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+    )
+
+
+def provision(
+    endpoint_url: str | None,
+    region: str,
+    names: ResourceNames,
+    credentials: dict[str, str] | None,
+) -> ProvisionedResources:
+    def client(service: str) -> Any:
+        return aws_client(service, endpoint_url, region, credentials)
+
+    s3, sns, sqs = client("s3"), client("sns"), client("sqs")
+    try:
+        _create_bucket(s3, names.bucket, region)
+        topic_arn = sns.create_topic(Name=names.topic)["TopicArn"]
+        events_url, events_arn = _create_queue(sqs, names.events_queue)
+        capture_url, capture_arn = _create_queue(sqs, names.notifications_queue)
+        _allow_sender(sqs, events_url, events_arn, "s3.amazonaws.com", f"arn:aws:s3:::{names.bucket}")
+        _allow_sender(sqs, capture_url, capture_arn, "sns.amazonaws.com", topic_arn)
+        s3.put_bucket_notification_configuration(
+            Bucket=names.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "Id": f"ingest{suffix.replace('.', '-')}",
+                        "QueueArn": events_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+                    }
+                    for suffix in NOTIFIED_SUFFIXES
+                ]
+            },
+        )
+        # Envelope kept (RawMessageDelivery off): consumers see Subject and MessageAttributes.
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=capture_arn,
+            Attributes={"RawMessageDelivery": "false"},
+        )
+        # S3 sends an s3:TestEvent when notifications are configured; start with empty queues.
+        _drain(sqs, events_url)
+    except Exception as exc:
+        raise StackError(f"provisioning against {endpoint_url or 'AWS'} failed: {exc}") from exc
+    return ProvisionedResources(
+        bucket=names.bucket,
+        topic_arn=topic_arn,
+        events_queue_url=events_url,
+        notifications_queue_url=capture_url,
+    )
+
+
+def _create_bucket(s3: Any, bucket: str, region: str) -> None:
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+def _create_queue(sqs: Any, name: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _allow_sender(sqs: Any, queue_url: str, queue_arn: str, service: str, source_arn: str) -> None:
+    # Emulators ignore it; on real AWS the queue refuses S3/SNS deliveries without it.
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+
+
+def _drain(sqs: Any, queue_url: str) -> None:
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

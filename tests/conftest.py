@@ -1,0 +1,29 @@
+"""Shared fixtures. The stack starts lazily: only tests that ask for `stack` (or `aws_env`) pay for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.stack import StackInfo, ephemeral_stack
+
+# Another module contributes data fixtures; collection must work before it exists.
+if (Path(__file__).parent / "fixtures_plugin.py").exists():
+    pytest_plugins = ["tests.fixtures_plugin"]
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[StackInfo]:
+    """One embedded stack (moto server + real PostgreSQL) for the whole test session."""
+    with ephemeral_stack("embedded") as info:
+        yield info
+
+
+@pytest.fixture
+def aws_env(stack: StackInfo, monkeypatch: pytest.MonkeyPatch) -> StackInfo:
+    """The Lambda's environment for this test: endpoint, region, dummy credentials, DB URL, topic."""
+    for name, value in stack.lambda_environment().items():
+        monkeypatch.setenv(name, value)
+    return stack
