@@ -1,0 +1,239 @@
+"""Lambda's asynchronous invocation, emulated in-process around a handler callable.
+
+What it reproduces: the function's environment, a context object (request id, ARN, memory,
+remaining time against a timeout), a cold start followed by warm reuse of the loaded handler,
+up to two retries on error with (shortened) delays, and after the last failure an on-failure
+destination record in AWS's format, published to a topic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+Handler = Callable[[dict[str, Any], Any], Any]
+DEFAULT_HANDLER = "lambda_function.lambda_handler"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    function_name: str = "s3-csv-ingest"
+    region: str = "us-east-1"
+    memory_limit_in_mb: int = 1024
+    timeout_seconds: float = 300.0
+    maximum_retry_attempts: int = 2  # AWS allows 0-2
+    # AWS waits about 1 and 2 minutes between attempts; locally a fraction of a second will do.
+    retry_delays_seconds: tuple[float, ...] = (0.2, 0.5)
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.maximum_retry_attempts <= 2:
+            raise ValueError("maximum_retry_attempts must be 0, 1 or 2 (as in AWS)")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+
+    @property
+    def function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+
+
+class LambdaContext:
+    """The attributes of the Python runtime's context object (memory size is a str there too)."""
+
+    function_version = "$LATEST"
+    identity = None
+    client_context = None
+
+    def __init__(self, config: FunctionConfig, request_id: str, deadline: float) -> None:
+        self.aws_request_id = request_id
+        self.function_name = config.function_name
+        self.invoked_function_arn = config.function_arn
+        self.memory_limit_in_mb = str(config.memory_limit_in_mb)
+        self.log_group_name = f"/aws/lambda/{config.function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    cold_start: bool
+    duration_ms: float
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    event: dict[str, Any]
+    attempts: list[Attempt] = field(default_factory=list)
+    response: Any = None
+    destination_record: dict[str, Any] | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return bool(self.attempts) and self.attempts[-1].error_type is None
+
+
+class FunctionTimeout(Exception):
+    """The handler ran past the function's timeout (AWS reports it as Sandbox.Timedout)."""
+
+
+class LambdaRuntime:
+    """One function: keeps its loaded handler warm between invocations, like one sandbox would."""
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        handler: Handler | str = DEFAULT_HANDLER,
+        *,
+        publish_failure: Callable[[dict[str, Any]], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self._handler_spec = handler
+        self._loaded: Handler | None = None
+        self._publish_failure = publish_failure
+        self._sleep = sleep
+
+    def invoke_async(self, event: dict[str, Any]) -> Invocation:
+        """Run the event as an asynchronous (Event) invocation: retries, then the failure destination."""
+        invocation = Invocation(request_id=str(uuid.uuid4()), event=event)  # retries keep the id
+        last_error: BaseException | None = None
+        for number in range(1, self.config.maximum_retry_attempts + 2):
+            if number > 1:
+                delays = self.config.retry_delays_seconds or (0.0,)
+                self._sleep(delays[min(number - 2, len(delays) - 1)])
+            attempt, response, last_error = self._attempt(number, invocation.request_id, event)
+            invocation.attempts.append(attempt)
+            if last_error is None:
+                invocation.response = response
+                return invocation
+        error = last_error or RuntimeError("no attempt was made")
+        invocation.destination_record = self._failure_record(invocation, error)
+        if self._publish_failure is not None:
+            self._publish_failure(invocation.destination_record)
+        return invocation
+
+    def _attempt(
+        self, number: int, request_id: str, event: dict[str, Any]
+    ) -> tuple[Attempt, Any, BaseException | None]:
+        started = time.monotonic()
+        cold = self._loaded is None
+        deadline = started + self.config.timeout_seconds
+        try:
+            with _environment(self._function_environment()):
+                handler = self._load()
+                context = LambdaContext(self.config, request_id, deadline)
+                response = self._run_with_timeout(handler, event, context)
+        except Exception as exc:
+            duration = (time.monotonic() - started) * 1000
+            return Attempt(number, cold, duration, _error_type(exc), str(exc)), None, exc
+        return Attempt(number, cold, (time.monotonic() - started) * 1000), response, None
+
+    def _load(self) -> Handler:
+        if self._loaded is None:  # cold start: import the module inside the function's environment
+            spec = self._handler_spec
+            self._loaded = _import_handler(spec) if isinstance(spec, str) else spec
+        return self._loaded
+
+    def _run_with_timeout(self, handler: Handler, event: dict[str, Any], context: LambdaContext) -> Any:
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["response"] = handler(event, context)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"lambda-{context.aws_request_id}", daemon=True)
+        worker.start()
+        worker.join(self.config.timeout_seconds)
+        if worker.is_alive():
+            # AWS freezes and discards the sandbox; the next invocation starts cold. A Python thread
+            # cannot be killed, so it is abandoned (daemon) and the handler reloaded next time.
+            self._loaded = None
+            raise FunctionTimeout(f"Task timed out after {self.config.timeout_seconds:.2f} seconds")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("response")
+
+    def _function_environment(self) -> dict[str, str]:
+        cfg = self.config
+        return {
+            "AWS_REGION": cfg.region,
+            "AWS_DEFAULT_REGION": cfg.region,
+            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_limit_in_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{cfg.function_name}",
+            **cfg.environment,
+        }
+
+    def _failure_record(self, invocation: Invocation, error: BaseException) -> dict[str, Any]:
+        """The record Lambda sends to an on-failure destination once retries are exhausted."""
+        return {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestContext": {
+                "requestId": invocation.request_id,
+                "functionArn": f"{self.config.function_arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": len(invocation.attempts),
+            },
+            "requestPayload": invocation.event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {
+                "errorType": _error_type(error),
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_tb(error.__traceback__)[-5:],
+            },
+        }
+
+
+def _error_type(exc: BaseException) -> str:
+    return "Sandbox.Timedout" if isinstance(exc, FunctionTimeout) else type(exc).__name__
+
+
+def _import_handler(spec: str) -> Handler:
+    """`package.module.function` or `package.module:function`, like Lambda's handler setting."""
+    module_name, _, attribute = spec.replace(":", ".").rpartition(".")
+    if not module_name:
+        raise ValueError(f"handler {spec!r} must name a module and a function")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    if not callable(handler):
+        raise TypeError(f"handler {spec!r} is not callable")
+    return handler  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The function's variables for the duration of one attempt; the caller's are restored after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous

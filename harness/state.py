@@ -1,0 +1,67 @@
+"""Where `harness up` records its stack: `.harness/stack.json` (public) and `runtime.json` (private).
+
+The folder is `./.harness` unless HARNESS_STATE_DIR (or --state-dir) says otherwise, so tests and
+parallel checkouts never share a stack by accident.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from harness.stack import NoRunningStack, RuntimeState, StackInfo
+
+STACK_FILE = "stack.json"
+RUNTIME_FILE = "runtime.json"
+
+
+def state_dir(explicit: Path | str | None = None) -> Path:
+    return Path(explicit or os.environ.get("HARNESS_STATE_DIR") or ".harness")
+
+
+def save(info: StackInfo, directory: Path) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # 0600: stack.json holds the database password (inside its URL).
+    _write_private(directory / RUNTIME_FILE, info.runtime.to_dict())
+    _write_private(directory / STACK_FILE, info.public_dict())
+
+
+def load(directory: Path) -> StackInfo | None:
+    """The recorded stack, or None when there is none. Running or not is for the caller to check."""
+    stack_file = directory / STACK_FILE
+    if not stack_file.exists():
+        return None
+    try:
+        public = json.loads(stack_file.read_text())
+        runtime_file = directory / RUNTIME_FILE
+        runtime = (
+            RuntimeState.from_dict(json.loads(runtime_file.read_text())) if runtime_file.exists() else None
+        )
+        return StackInfo.from_public_dict(public, runtime)
+    except (OSError, ValueError, TypeError) as exc:
+        raise NoRunningStack(f"{stack_file} is unreadable ({exc}); run `harness down` to clear it") from exc
+
+
+def require(directory: Path) -> StackInfo:
+    info = load(directory)
+    if info is None:
+        raise NoRunningStack(f"no running stack (nothing in {directory}/); start one with `harness up`")
+    return info
+
+
+def clear(directory: Path) -> None:
+    for name in (STACK_FILE, RUNTIME_FILE):
+        (directory / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        directory.rmdir()  # only when empty: other tools may keep files here
+
+
+def _write_private(path: Path, data: dict[str, object]) -> None:
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(temporary, path)  # readers never see half a file
