@@ -1,0 +1,127 @@
+"""The function's configuration, read from its environment once per container.
+
+Any problem raises ConfigurationError naming the variable: an operator error that Lambda's error
+metric and alarm catch, before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import ConfigurationError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    topic_arn: str
+    database_url: str | None
+    db_secret_arn: str | None
+    db_schema: str = "public"
+    ingest_prefix: str = ""
+    quarantine_prefix: str | None = None
+    block_bytes: int = 4 * 1024 * 1024
+    max_record_bytes: int = 1024 * 1024
+    max_object_bytes: int = 10 * 1024**3
+    max_decompressed_bytes: int = 50 * 1024**3
+    max_errors_in_message: int = 50
+    redact_values: bool = False
+    deadline_margin_ms: int = 10_000
+    lock_wait_ms: int = 300_000
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    topic = env.get("SNS_TOPIC_ARN", "").strip()
+    if not topic:
+        raise ConfigurationError("SNS_TOPIC_ARN is required (the topic that receives one message per outcome)")
+    if not topic.startswith("arn:"):
+        raise ConfigurationError(f"SNS_TOPIC_ARN must be a topic ARN, got {topic!r}")
+    url = env.get("DATABASE_URL", "").strip() or None
+    secret = env.get("DB_SECRET_ARN", "").strip() or None
+    if not url and not secret:
+        raise ConfigurationError("DATABASE_URL or DB_SECRET_ARN is required (where to load the rows)")
+    if url:
+        _check_url(url)
+    schema = env.get("DB_SCHEMA", "").strip() or "public"
+    quarantine = env.get("QUARANTINE_PREFIX", "").strip() or None
+    if quarantine and not quarantine.endswith("/"):
+        quarantine += "/"
+    return Settings(
+        topic_arn=topic,
+        database_url=url,
+        db_secret_arn=secret,
+        db_schema=schema,
+        ingest_prefix=env.get("INGEST_PREFIX", ""),
+        quarantine_prefix=quarantine,
+        block_bytes=_int(env, "BLOCK_BYTES", Settings.block_bytes, 64 * 1024),
+        max_record_bytes=_int(env, "MAX_RECORD_BYTES", Settings.max_record_bytes, 1024),
+        max_object_bytes=_int(env, "MAX_OBJECT_BYTES", Settings.max_object_bytes),
+        max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", Settings.max_decompressed_bytes),
+        max_errors_in_message=_int(env, "MAX_ERRORS_IN_MESSAGE", Settings.max_errors_in_message),
+        redact_values=_bool(env, "REDACT_VALUES"),
+        deadline_margin_ms=_int(env, "DEADLINE_MARGIN_MS", Settings.deadline_margin_ms, 0),
+        lock_wait_ms=_int(env, "LOCK_WAIT_MS", Settings.lock_wait_ms, 0),
+    )
+
+
+def _check_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError("DATABASE_URL is not a valid SQLAlchemy URL (postgresql+psycopg://…)") from None
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigurationError(f"DATABASE_URL must be a postgresql URL, got {parsed.get_backend_name()!r}")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def database_url(settings: Settings, secrets_client_factory: Any) -> URL:
+    """The SQLAlchemy URL, from DATABASE_URL or from the Secrets Manager secret (fetched once per container)."""
+    if settings.database_url:
+        return _check_url(settings.database_url)
+    try:
+        raw = secrets_client_factory().get_secret_value(SecretId=settings.db_secret_arn)["SecretString"]
+        secret = json.loads(raw)
+        return URL.create(
+            "postgresql+psycopg",
+            username=secret["username"],
+            password=secret["password"],
+            host=secret["host"],
+            port=int(secret.get("port", 5432)),
+            database=secret.get("dbname") or secret.get("database") or "postgres",
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"DB_SECRET_ARN must hold JSON with host, port, username, password, dbname ({type(exc).__name__})"
+        ) from None

@@ -1,0 +1,124 @@
+"""Decode every accepted event shape into the S3 objects it names.
+
+Shapes: S3 notification, the same wrapped in SQS, in SNS, in SNS inside SQS (fan-out), and
+EventBridge "Object Created" (direct or inside SQS). Keys are URL-decoded with `unquote_plus`, which
+reads AWS's (`a+b/c%2Bd`), moto's (`a+b%2Fc%2Bd`) and LocalStack's (`a%20b/c%2Bd`) encodings alike.
+EventBridge keys are URL-encoded the same way by S3 (pinned by a test). Nothing relies on
+`sequencer`, `userIdentity` or `eventVersion` being present.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+from .extract import ObjectRef
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A record that is logged and otherwise ignored: a test event, a removal, another event type."""
+
+    reason: str
+
+
+@dataclass(slots=True)
+class Delivery:
+    """What one delivery unit carries: the whole event, or one SQS message (retried on its own)."""
+
+    message_id: str | None
+    items: list[ObjectRef | Ignored] = field(default_factory=list)
+
+
+def decode(event: Any) -> tuple[list[Delivery], bool]:
+    """(deliveries, from_sqs). SQS messages are separate deliveries so each can fail on its own."""
+    if not isinstance(event, dict):
+        return [Delivery(None, [Ignored("event is not a JSON object")])], False
+    records = event.get("Records")
+    if isinstance(records, list) and records and all(_is_sqs(r) for r in records):
+        return [Delivery(str(r.get("messageId")), _items(_json(r.get("body")))) for r in records], True
+    return [Delivery(None, _items(event))], False
+
+
+def _is_sqs(record: Any) -> bool:
+    return isinstance(record, dict) and record.get("eventSource") == "aws:sqs"
+
+
+def _json(text: Any) -> Any:
+    if isinstance(text, dict):
+        return text
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _items(payload: Any) -> list[ObjectRef | Ignored]:
+    if not isinstance(payload, dict):
+        return [Ignored("payload is not a JSON object")]
+    if payload.get("Type") == "Notification" and "Message" in payload:  # SNS envelope (SQS fan-out)
+        return _items(_json(payload["Message"]))
+    if payload.get("source") == "aws.s3" and "detail" in payload:
+        return [_eventbridge(payload)]
+    records = payload.get("Records")
+    if not isinstance(records, list):
+        if payload.get("Event") == "s3:TestEvent":
+            return [Ignored("s3:TestEvent")]
+        return [Ignored("no Records in event")]
+    items: list[ObjectRef | Ignored] = []
+    for record in records:
+        if not isinstance(record, dict):
+            items.append(Ignored("record is not a JSON object"))
+        elif "Sns" in record:
+            items.extend(_items(_json(record["Sns"].get("Message"))))
+        elif "s3" in record:
+            items.append(_s3_record(record))
+        elif _is_sqs(record):
+            items.extend(_items(_json(record.get("body"))))
+        else:
+            items.append(Ignored(f"unsupported record from {record.get('eventSource')!r}"))
+    return items
+
+
+def _s3_record(record: dict[str, Any]) -> ObjectRef | Ignored:
+    name = str(record.get("eventName", ""))
+    if not name.startswith(("ObjectCreated:", "s3:ObjectCreated:")):
+        return Ignored(f"{name or 'unnamed'} event")
+    s3 = record["s3"]
+    obj = s3.get("object", {})
+    return ObjectRef(
+        bucket=s3["bucket"]["name"],
+        key=unquote_plus(obj["key"]),
+        etag=_etag(obj.get("eTag")),
+        version_id=obj.get("versionId") or None,
+        sequencer=obj.get("sequencer") or None,
+        size=_size(obj.get("size")),
+    )
+
+
+def _eventbridge(event: dict[str, Any]) -> ObjectRef | Ignored:
+    if event.get("detail-type") != "Object Created":
+        return Ignored(f"EventBridge {event.get('detail-type')!r} event")
+    detail = event["detail"]
+    obj = detail.get("object", {})
+    return ObjectRef(
+        bucket=detail["bucket"]["name"],
+        key=unquote_plus(obj["key"]),
+        etag=_etag(obj.get("etag")),
+        version_id=obj.get("version-id") or None,
+        sequencer=obj.get("sequencer") or None,
+        size=_size(obj.get("size")),
+    )
+
+
+def _etag(value: Any) -> str | None:
+    return str(value).strip('"') or None if value else None
+
+
+def _size(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,113 @@
+"""The Lambda entry point: decode the event, run each object through the pipeline, map errors to outcomes.
+
+Only wiring lives here. Clients are built once per warm container (lazily, at the first invocation)
+and can be passed in instead (`handle`), so the same code runs against moto, LocalStack or AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from sqlalchemy import create_engine
+
+from .config import Settings, database_url, load_settings
+from .deadline import Deadline
+from .errors import TransientError
+from .events import Ignored, decode
+from .pipeline import Clients, process
+from .scrub import Scrubber
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "csv-ingest"))
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CsvIngest"),
+                  service=os.environ.get("POWERTOOLS_SERVICE_NAME", "csv-ingest"))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clients: Clients
+    scrubber: Scrubber
+
+
+_runtime: Runtime | None = None
+_runtime_key: tuple[Any, ...] | None = None
+
+
+def _build_runtime(settings: Settings) -> Runtime:
+    url = database_url(settings, lambda: boto3.client("secretsmanager"))
+    engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=4, pool_recycle=600,
+                           connect_args={"connect_timeout": 10, "application_name": "csv-ingest"})
+    clients = Clients(s3=boto3.client("s3"), sns=boto3.client("sns"), engine=engine)
+    return Runtime(settings, clients, Scrubber.for_url(url))
+
+
+def runtime() -> Runtime:
+    """One runtime per warm container; rebuilt only if the environment changed (tests, the harness)."""
+    global _runtime, _runtime_key
+    settings = load_settings()
+    key = (settings, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_DEFAULT_REGION"))
+    if _runtime is None or key != _runtime_key:
+        if _runtime is not None:
+            _runtime.clients.engine.dispose()
+        _runtime, _runtime_key = _build_runtime(settings), key
+    return _runtime
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda handler (`lambda_function.lambda_handler`)."""
+    rt = runtime()
+    try:
+        return handle(event, context, rt)
+    finally:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+def handle(event: Any, context: Any, rt: Runtime) -> dict[str, Any]:
+    request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+    logger.append_keys(request_id=request_id)
+    deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None), rt.settings.deadline_margin_ms)
+    deliveries, from_sqs = decode(event)
+    outcomes: list[dict[str, Any]] = []
+    failed_messages: list[str] = []
+    for delivery in deliveries:
+        try:
+            for item in delivery.items:
+                if isinstance(item, Ignored):
+                    logger.info("ignored record", extra={"reason": item.reason})
+                    continue
+                quarantine = rt.settings.quarantine_prefix
+                if quarantine and item.key.startswith(quarantine):
+                    logger.info("ignored quarantined object", extra={"key": item.key})
+                    continue
+                body = process(item, rt.clients, rt.settings, request_id, deadline)
+                _record(body)
+                outcomes.append(body)
+        except Exception as exc:
+            message = rt.scrubber.text(f"{type(exc).__name__}: {exc}")
+            logger.error("delivery not processed; it will be retried", extra={"error": message,
+                                                                                "message_id": delivery.message_id})
+            metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
+            if from_sqs and delivery.message_id is not None:
+                failed_messages.append(delivery.message_id)
+                continue
+            if isinstance(exc, TransientError):
+                raise TransientError(rt.scrubber.text(str(exc))) from None
+            raise
+    result: dict[str, Any] = {"outcomes": outcomes}
+    if from_sqs:
+        result["batchItemFailures"] = [{"itemIdentifier": m} for m in failed_messages]
+    return result
+
+
+def _record(body: dict[str, Any]) -> None:
+    logger.info("outcome", extra={k: body.get(k) for k in ("status", "bucket", "key", "table", "rows_loaded",
+                                                             "rows_rejected", "error_count", "duration_ms")})
+    metrics.add_metric(name=f"Outcome{body['status'].title()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="RowsLoaded", unit=MetricUnit.Count, value=body.get("rows_loaded") or 0)
+    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=body.get("rows_rejected") or 0)

@@ -1,0 +1,154 @@
+"""Load strategies: validated blocks go to PostgreSQL with COPY, inside the caller's one transaction.
+
+Atomicity is the caller's transaction (pipeline.py): every strategy below only issues statements in
+it, so a failure anywhere (bad row late in the file, lost connection, deadline) rolls everything back.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from .csvblocks import Block
+from .errors import FileRejected, RowError
+from .sql import EXISTING_COLUMNS_SQL, copy_sql, create_table_sql, expected_columns, ident, qualified
+from .tables import TableSpec
+
+
+class AppendStrategy:
+    """append: COPY straight into the table; rolled back with the transaction on any failure."""
+
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
+        return qualified(schema, spec.table)
+
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec, copied: int) -> int:
+        return copied
+
+
+class ReplaceStrategy(AppendStrategy):
+    """replace: DELETE then COPY in one transaction. The table object (grants, indexes, views,
+    comments) is kept, and MVCC readers see the old rows until commit: never empty, never half-loaded.
+    DELETE rather than TRUNCATE so readers are not blocked by an ACCESS EXCLUSIVE lock meanwhile."""
+
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
+        target = qualified(schema, spec.table)
+        cur.execute(f"DELETE FROM {target}")
+        return target
+
+
+class UpsertStrategy:
+    """upsert: COPY into a temporary stage (dropped at commit), then INSERT … ON CONFLICT (pk) DO UPDATE."""
+
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
+        cur.execute(f"CREATE TEMP TABLE ingest_stage (LIKE {qualified(schema, spec.table)}) ON COMMIT DROP")
+        return "ingest_stage"
+
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec, copied: int) -> int:
+        cols = ", ".join(ident(c) for c in spec.column_names)
+        pk = ", ".join(ident(c) for c in spec.primary_key)
+        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in spec.column_names
+                            if c not in spec.primary_key)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        cur.execute(f"INSERT INTO {qualified(schema, spec.table)} ({cols}) SELECT {cols} FROM ingest_stage "
+                    f"ON CONFLICT ({pk}) {action}")
+        return cur.rowcount
+
+
+LoadStrategy = AppendStrategy | UpsertStrategy
+STRATEGIES: dict[str, LoadStrategy] = {
+    "append": AppendStrategy(), "replace": ReplaceStrategy(), "upsert": UpsertStrategy(),
+}
+
+
+def ensure_table(cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> None:
+    """Create a missing table from the spec; an existing one must match it exactly (no silent ALTER)."""
+    cur.execute(EXISTING_COLUMNS_SQL, (schema, spec.table))
+    existing = {name: typ for name, typ in cur.fetchall()}
+    if not existing:
+        cur.execute(create_table_sql(schema, spec))
+        return
+    expected = expected_columns(spec)
+    if existing != expected:
+        errors = []
+        for name, typ in expected.items():
+            if name not in existing:
+                errors.append(RowError(None, name, None, f"schema drift: table {spec.table} lacks column {name}"))
+            elif existing[name] != typ:
+                errors.append(RowError(None, name, existing[name],
+                                       f"schema drift: table column {name} is {existing[name]}, spec says {typ}"))
+        for name in existing.keys() - expected.keys():
+            errors.append(RowError(None, name, existing[name],
+                                   f"schema drift: table {spec.table} has extra column {name}"))
+        raise FileRejected(errors)
+
+
+class _CopyPump:
+    """Feeds COPY from a worker thread so the next block is validated while this one is written.
+
+    psycopg releases the GIL while it waits on the socket; the queue holds at most two blocks, so
+    memory stays bounded whatever the file size.
+    """
+
+    def __init__(self, copy: psycopg.Copy) -> None:
+        self._copy = copy
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-pump", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._copy.write(data)
+                except BaseException as exc:  # handed to the main thread in put()/close()
+                    self._error = exc
+
+    def put(self, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def copy_blocks(cur: psycopg.Cursor[Any], spec: TableSpec, schema: str, columns: list[str],
+                blocks: Iterator[Block], on_block: Any = None) -> int:
+    """Run the table's strategy: prepare, COPY every block's original bytes, finish. Returns rows loaded."""
+    strategy = STRATEGIES[spec.mode]
+    target = strategy.prepare(cur, schema, spec)
+    nullable = [c.name for c in spec.columns if not c.required and c.name in columns]
+    copied = 0
+    with cur.copy(copy_sql(target, columns, nullable)) as copy:
+        pump = _CopyPump(copy)
+        try:
+            for block in blocks:
+                pump.put(block.data)
+                copied += block.rows
+                if on_block is not None:
+                    on_block(block)
+        finally:
+            pump.close()
+    return strategy.finish(cur, schema, spec, copied)
+
+
+def conflict_error(exc: pg_errors.UniqueViolation, spec: TableSpec, row_of: Any) -> FileRejected:
+    """Explain a primary-key clash found by COPY: a row of this file that is already in the table."""
+    diag = exc.diag
+    detail = diag.message_detail or ""
+    column, value = None, None
+    if detail.startswith("Key (") and ")=(" in detail:
+        column = detail[len("Key ("): detail.index(")=(")]
+        value = detail[detail.index(")=(") + 3: detail.rindex(")")]
+    row = row_of(column, value) if column and value is not None else None
+    rule = f"unique against rows already loaded in {spec.table}"
+    return FileRejected([RowError(row, column, value, rule)])

@@ -1,0 +1,232 @@
+"""Strict validation of a CSV file against its table spec, block by block.
+
+The rules of each column are declared once (tables.py, rules.py) and run through a pandera schema
+on every parsed block; uniqueness is tracked across blocks. `validated_blocks` is what the loader
+consumes (only blocks that passed, as original bytes); `validate_stream` is the same check for
+producers (harness validate) and tests: it reports every error without a database.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .csvblocks import Block, CsvReader, Header, Limits, structure_errors
+from .errors import FileRejected, RowError
+from .rules import Rule, check_column, explain, rule_for, today_utc
+from .tables import TableSpec
+from .uniqueness import UniqueTracker, column_keys
+
+MAX_ERRORS_KEPT = 10_000  # a full report for the producer; beyond this only counts grow
+
+
+@dataclass
+class ValidationResult:
+    """What a whole-file check found: rows seen, errors (capped at MAX_ERRORS_KEPT), rows with errors."""
+
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    rows_rejected: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.error_count > len(self.errors)
+
+    def add(self, errors: list[RowError]) -> None:
+        self.error_count += len(errors)
+        room = MAX_ERRORS_KEPT - len(self.errors)
+        if room > 0:
+            self.errors.extend(errors[:room])
+
+
+def header_errors(header: Header, spec: TableSpec) -> list[RowError]:
+    """Exact header set, order free: missing, unexpected and repeated names, each its own entry."""
+    expected = spec.column_names
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for name in header.names:
+        if name in seen:
+            errors.append(RowError(None, name, name, "each column once in the header"))
+        seen.add(name)
+    for name in header.names:
+        if name not in expected:
+            rule = "a column of the table"
+            if len(header.names) == 1 and any(sep in name for sep in ";\t|"):
+                rule = "comma-separated header (another delimiter was used)"
+            errors.append(RowError(None, name or None, name, rule))
+    for name in expected:
+        if name not in seen:
+            errors.append(RowError(None, name, None, "required column present in the header"))
+    return errors
+
+
+class BlockValidator:
+    """Validates parsed blocks of one file; keeps cross-block state (uniqueness, row counts)."""
+
+    def __init__(self, spec: TableSpec, header: Header, today: date | None = None) -> None:
+        self.spec = spec
+        self.header = header
+        today = today or today_utc()
+        self._rules: dict[str, Rule] = {c.name: rule_for(c, today) for c in spec.columns}
+        self._schema = pa.DataFrameSchema(
+            {c.name: pa.Column(checks=pa.Check(self._check_fn(c.name), name=self._rules[c.name].summary),
+                               nullable=False)
+             for c in spec.columns},
+            strict=True,
+        )
+        self._trackers = {c.name: UniqueTracker() for c in spec.columns if c.unique}
+
+    def _check_fn(self, name: str) -> Callable[[pd.Series], pd.Series]:
+        column, rule = self.spec.column(name), self._rules[name]
+        return lambda s: pd.Series(check_column(column, rule, s.to_numpy(dtype=object)), index=s.index)
+
+    def validate(self, block: Block) -> list[RowError]:
+        errors = structure_errors(block, self.header)
+        if errors:
+            return errors
+        frame = pd.read_csv(
+            io.BytesIO(block.data), header=None, names=self.header.names, dtype=object,
+            na_filter=False, keep_default_na=False, engine="c", encoding="utf-8", index_col=False,
+        )
+        if len(frame) != block.rows:  # structure_errors guarantees agreement; never load on doubt
+            return [RowError(block.first_row, None, None, "records readable unambiguously as CSV")]
+        errors = self._rule_errors(frame, block.first_row)
+        errors.extend(self._uniqueness_errors(frame, block.first_row, errors))
+        order = self.spec.column_names
+        return sorted(errors, key=lambda e: (e.row or 0, order.index(e.column) if e.column in order else -1))
+
+    def _rule_errors(self, frame: pd.DataFrame, first_row: int) -> list[RowError]:
+        try:
+            self._schema.validate(frame, lazy=True)
+            return []
+        except SchemaErrors as exc:
+            cases = exc.failure_cases
+        errors = []
+        for column, index, value in zip(cases["column"], cases["index"], cases["failure_case"], strict=True):
+            if column is None or pd.isna(index):
+                continue
+            spec_col = self.spec.column(str(column))
+            text = "" if value is None else str(value)
+            rule = explain(spec_col, self._rules[spec_col.name], text) or self._rules[spec_col.name].summary
+            errors.append(RowError(first_row + int(index), spec_col.name, text, rule))
+        return errors
+
+    def _uniqueness_errors(self, frame: pd.DataFrame, first_row: int, found: list[RowError]) -> list[RowError]:
+        bad = {(e.row, e.column) for e in found}
+        errors = []
+        for name, tracker in self._trackers.items():
+            col = self.spec.column(name)
+            values = frame[name].to_numpy(dtype=object)
+            rows = np.arange(first_row, first_row + len(values), dtype=np.int64)
+            keep = np.array([(int(r), name) not in bad for r in rows]) if bad else np.ones(len(rows), bool)
+            keys, checks = column_keys(col, values[keep])
+            rule = "unique in the file" + (" ignoring case" if col.unique == "casefold" else "")
+            for row, first in tracker.add(keys, checks, rows[keep]):
+                errors.append(RowError(row, name, str(values[row - first_row]), f"{rule} (first at row {first})"))
+        return errors
+
+    def row_of(self, column: str, value: str) -> int | None:
+        """The row where a value of a tracked column first appeared (to explain a database conflict)."""
+        tracker = self._trackers.get(column)
+        if tracker is None:
+            return None
+        keys, checks = column_keys(self.spec.column(column), np.array([value], dtype=object))
+        return tracker.first_row_of(keys, checks)
+
+
+def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024) -> Iterator[bytes]:
+    """Stream-decompress gzip (several members allowed) with a cap on the total output (bombs)."""
+    inflater = zlib.decompressobj(wbits=31)
+    produced = 0
+    for chunk in chunks:
+        data = chunk
+        while data:
+            try:
+                out = inflater.decompress(data, read_size)
+            except zlib.error:
+                rule = "valid gzip data (declared by the .gz suffix)"
+                raise FileRejected([RowError(None, None, None, rule)]) from None
+            produced += len(out)
+            if produced > max_output:
+                raise FileRejected([RowError(None, None, None,
+                                             f"decompressed size at most {max_output:,} bytes")])
+            if out:
+                yield out
+            if inflater.eof:
+                data = inflater.unused_data
+                inflater = zlib.decompressobj(wbits=31)
+            else:
+                data = inflater.unconsumed_tail
+    if not inflater.eof and (produced or inflater.unconsumed_tail):
+        raise FileRejected([RowError(None, None, None, "complete gzip data (the stream is truncated)")])
+
+
+class CheckedCsv:
+    """One file being checked: the header first, then blocks that passed (original bytes for COPY)."""
+
+    def __init__(self, chunks: Iterable[bytes], spec: TableSpec, *, gzipped: bool = False,
+                 limits: Limits | None = None, max_decompressed: int = 64 * 1024**3, today: date | None = None) -> None:
+        if gzipped:
+            chunks = gunzip(chunks, max_decompressed)
+        self.spec = spec
+        self.result = ValidationResult()
+        self._reader = CsvReader(chunks, limits or Limits())
+        self._today = today
+        self.validator: BlockValidator | None = None
+
+    def open(self) -> list[str]:
+        """Read and check the header; returns the file's column order (COPY's column list)."""
+        header = self._reader.read_header()
+        problems = header_errors(header, self.spec)
+        if problems:
+            raise FileRejected(problems)
+        self.validator = BlockValidator(self.spec, header, self._today)
+        return header.names
+
+    def blocks(self) -> Iterator[Block]:
+        """Blocks that passed, while the file is clean; at the end raises FileRejected if anything failed."""
+        if self.validator is None:
+            raise RuntimeError("open() first")
+        for block in self._reader.blocks():
+            errors = self.validator.validate(block)
+            self.result.rows += block.rows
+            if errors:
+                self.result.add(errors)
+                self.result.rows_rejected += len({e.row for e in errors})
+            elif self.result.ok:
+                yield block
+        if not self.result.ok:
+            raise FileRejected(self.result.errors)
+        if self.result.rows == 0 and not self.spec.allow_empty:
+            raise FileRejected([RowError(None, None, None, "at least one data row (the file has only a header)")])
+
+
+def validate_stream(chunks: Iterable[bytes], spec: TableSpec, *, gzipped: bool = False,
+                    limits: Limits | None = None, today: date | None = None) -> ValidationResult:
+    """Check a whole file exactly as the handler does, without a database: every error, nothing loaded."""
+    checked = CheckedCsv(chunks, spec, gzipped=gzipped, limits=limits, today=today)
+    try:
+        checked.open()
+        for _ in checked.blocks():
+            pass
+    except FileRejected as exc:
+        if not checked.result.errors:
+            checked.result.add(exc.errors)
+            checked.result.rows_rejected = len({e.row for e in exc.errors if e.row is not None})
+        elif exc.errors is not checked.result.errors:
+            missing = [e for e in exc.errors if e not in checked.result.errors]
+            checked.result.add(missing)
+    return checked.result
