@@ -42,9 +42,7 @@ def generate(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="[default: on a terminal, for big files]")
     ] = None,
-    list_defects: Annotated[
-        bool, typer.Option("--list-defects", help="List the defect kinds and exit.")
-    ] = False,
+    list_defects: Annotated[bool, typer.Option("--list-defects", help="List the defect kinds and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Generate a seeded users.csv or test.csv (Faker data), optionally with one named defect."""
@@ -80,9 +78,7 @@ def generate(
         return
     console = Console()
     size = f"{written.size:,} bytes"
-    console.print(
-        f"wrote [bold]{written.rows:,}[/bold] rows of {spec.object_name} to {written.path} ({size})"
-    )
+    console.print(f"wrote [bold]{written.rows:,}[/bold] rows of {spec.object_name} to {written.path} ({size})")
     if written.defect is not None:
         d = written.defect
         console.print(f"defect [bold]{d.kind}[/bold] at row {d.row}, column {d.column} ({d.rule_hint})")
