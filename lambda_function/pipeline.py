@@ -29,9 +29,6 @@ from .sql import ident
 from .tables import TableSpec, is_gzip_key, lookup_table
 from .validate import CheckedCsv
 
-_prepared_schemas: set[tuple[int, str]] = set()
-
-
 @dataclass
 class Clients:
     """What the pipeline talks to; passed in so the same code runs against moto, LocalStack or AWS."""
@@ -92,7 +89,7 @@ def _load_locked(ref: ObjectRef, spec: TableSpec, clients: Clients, settings: Se
             raw.rollback()  # the pool's pre-ping may have opened a transaction
             raw.autocommit = True
             try:
-                _prepare_schema(raw, settings.db_schema)
+                _prepare_schema(raw, settings.db_schema, conn.connection.info)
                 _acquire(raw, settings, spec, deadline)
                 try:
                     result = _load(raw, ref, spec, clients, settings, request_id, deadline, started)
@@ -111,16 +108,16 @@ def _load_locked(ref: ObjectRef, spec: TableSpec, clients: Clients, settings: Se
         raise TransientError(f"database unavailable ({type(exc).__name__})") from exc
 
 
-def _prepare_schema(raw: psycopg.Connection[Any], schema: str) -> None:
-    """Schema and ledger, created once per container; a global advisory lock avoids DDL races."""
-    marker = (id(raw), schema)
-    if marker in _prepared_schemas:
+def _prepare_schema(raw: psycopg.Connection[Any], schema: str, info: dict[str, Any]) -> None:
+    """Schema and ledger, created once per pooled connection; a global advisory lock avoids DDL races."""
+    prepared: set[str] = info.setdefault("ingest_prepared_schemas", set())
+    if schema in prepared:
         return
     with raw.transaction(), raw.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended('ingest:ddl', 0))")
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
         cur.execute(ledger.create_ledger_sql(schema))
-    _prepared_schemas.add(marker)
+    prepared.add(schema)
 
 
 def _lock_key(settings: Settings, spec: TableSpec) -> str:

@@ -150,10 +150,12 @@ class BlockValidator:
 def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024) -> Iterator[bytes]:
     """Stream-decompress gzip (several members allowed) with a cap on the total output (bombs)."""
     inflater = zlib.decompressobj(wbits=31)
+    in_member = False
     produced = 0
     for chunk in chunks:
         data = chunk
         while data:
+            in_member = True
             try:
                 out = inflater.decompress(data, read_size)
             except zlib.error:
@@ -165,12 +167,12 @@ def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 102
                                              f"decompressed size at most {max_output:,} bytes")])
             if out:
                 yield out
-            if inflater.eof:
-                data = inflater.unused_data
+            if inflater.eof:  # a member ended: the rest (if any) is the next member
+                data, in_member = inflater.unused_data, False
                 inflater = zlib.decompressobj(wbits=31)
             else:
                 data = inflater.unconsumed_tail
-    if not inflater.eof and (produced or inflater.unconsumed_tail):
+    if in_member:
         raise FileRejected([RowError(None, None, None, "complete gzip data (the stream is truncated)")])
 
 

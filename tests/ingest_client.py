@@ -1,0 +1,160 @@
+"""A test client for the handler: upload, take the real S3 event, invoke, read back rows and messages.
+
+Each client owns its bucket, event queue, topic, capture queue and database schema, so tests never
+see each other's events, messages or tables while sharing one moto server and one PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import pytest
+import sqlalchemy as sa
+
+import lambda_function
+from harness.stack import StackInfo, stack_client
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda passes as `context` (the attributes the handler reads)."""
+
+    timeout_s: float = 300.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_name: str = "csv-ingest"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:csv-ingest"
+    memory_limit_in_mb: int = 1024
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout_s - (time.monotonic() - self._started)) * 1000)
+
+
+@dataclass
+class Message:
+    subject: str
+    body: dict[str, Any]
+    attributes: dict[str, str]
+
+
+class IngestClient:
+    def __init__(self, stack: StackInfo, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.stack = stack
+        self.s3 = stack_client(stack, "s3")
+        self.sqs = stack_client(stack, "sqs")
+        self.sns = stack_client(stack, "sns")
+        tag = uuid.uuid4().hex[:10]
+        self.bucket = f"t-{tag}"
+        self.schema = f"t_{tag}"
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.events_queue = self.sqs.create_queue(QueueName=f"events-{tag}")["QueueUrl"]
+        events_arn = self._queue_arn(self.events_queue)
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={"QueueConfigurations": [
+                {"QueueArn": events_arn, "Events": ["s3:ObjectCreated:*"]}]},
+        )
+        self.topic_arn = self.sns.create_topic(Name=f"outcomes-{tag}")["TopicArn"]
+        self.capture_queue = self.sqs.create_queue(QueueName=f"capture-{tag}")["QueueUrl"]
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._queue_arn(self.capture_queue))
+        self._drain(self.events_queue)  # moto sends s3:TestEvent on configuration
+        for name, value in stack.lambda_environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SNS_TOPIC_ARN", self.topic_arn)
+        monkeypatch.setenv("DB_SCHEMA", self.schema)
+        self.engine = sa.create_engine(stack.database_url)
+
+    # -- S3 and events --------------------------------------------------------------------
+
+    def _queue_arn(self, url: str) -> str:
+        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def _drain(self, url: str, wait: float = 0.0) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=int(wait)).get("Messages", [])
+            if not got:
+                return out
+            out.extend(got)
+            self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+            wait = 0
+
+    def upload(self, key: str, data: bytes) -> dict[str, Any]:
+        return self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def real_events(self, expect: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The S3 events moto delivered to our queue (as the SQS messages carrying them)."""
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(messages) < expect and time.monotonic() < deadline:
+            messages.extend(self._drain(self.events_queue, wait=1))
+        return messages
+
+    def s3_event(self, key: str, etag: str | None = None, *, encoding: str = "aws", version_id: str | None = None,
+                 sequencer: str | None = None, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
+        """An S3 notification as AWS (`a+b/c%2Bd`), moto (`a+b%2Fc%2Bd`) or LocalStack (`a%20b/c%2Bd`) encodes it."""
+        encoded = {"aws": quote_plus(key, safe="/"), "moto": quote_plus(key), "localstack": quote(key, safe="/")}
+        obj: dict[str, Any] = {"key": encoded[encoding], "size": 0}
+        if etag:
+            obj["eTag"] = etag.strip('"')
+        if version_id:
+            obj["versionId"] = version_id
+        if sequencer:
+            obj["sequencer"] = sequencer
+        return {"Records": [{"eventSource": "aws:s3", "eventName": event_name, "awsRegion": "us-east-1",
+                             "s3": {"bucket": {"name": self.bucket}, "object": obj}}]}
+
+    def invoke(self, event: Any, context: LambdaContext | None = None) -> dict[str, Any]:
+        return lambda_function.lambda_handler(event, context or LambdaContext())
+
+    def ingest(self, key: str, data: bytes) -> dict[str, Any]:
+        """Upload, take the real event moto produced, invoke the handler; the one outcome."""
+        self.upload(key, data)
+        (message,) = self.real_events()
+        result = self.invoke(json.loads(message["Body"]))
+        (outcome,) = result["outcomes"]
+        return outcome
+
+    def messages(self, wait: float = 1.0) -> list[Message]:
+        out = []
+        for m in self._drain(self.capture_queue, wait=wait):
+            envelope = json.loads(m["Body"])
+            attrs = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+            out.append(Message(envelope.get("Subject", ""), json.loads(envelope["Message"]), attrs))
+        return out
+
+    # -- database -------------------------------------------------------------------------
+
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'SET LOCAL search_path TO "{self.schema}"'))
+            return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+
+    def execute(self, *statements: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            conn.execute(sa.text(f'SET LOCAL search_path TO "{self.schema}"'))
+            for sql in statements:
+                conn.execute(sa.text(sql))
+
+    def count(self, table: str) -> int:
+        return int(self.query(f'SELECT count(*) FROM "{table}"')[0][0])
+
+    def checksum(self, table: str) -> str:
+        """A digest of the whole table's content (order-independent), to prove 'unchanged'."""
+        exists = self.query("SELECT to_regclass(:t) IS NOT NULL", t=f'"{self.schema}"."{table}"')[0][0]
+        if not exists:
+            return "absent"
+        rows = self.query(f'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) FROM "{table}" t')
+        return hashlib.sha256(str(rows).encode()).hexdigest()
+
+    def close(self) -> None:
+        self.engine.dispose()
