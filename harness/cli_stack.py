@@ -55,9 +55,7 @@ def _clear_errors(command: F) -> F:
 def _running_stack(directory: Path) -> StackInfo:
     info = state.require(directory)
     if not is_healthy(info):
-        raise StackError(
-            f"the stack recorded in {directory}/ is not running; `harness down` then `harness up`"
-        )
+        raise StackError(f"the stack recorded in {directory}/ is not running; `harness down` then `harness up`")
     return info
 
 
@@ -154,9 +152,7 @@ def replay(
     stack = _running_stack(state.state_dir(state_dir))
     if not file.is_file():
         raise StackError(f"{file} is not a file")
-    runtime = runtime_for(
-        stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,)
-    )
+    runtime = runtime_for(stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,))
     size = file.stat().st_size
     columns = (
         "[progress.description]{task.description}",
@@ -166,9 +162,7 @@ def replay(
     )
     with Progress(*columns, console=errors, transient=True, disable=as_json) as progress:
         task = progress.add_task(f"upload {file.name}", total=size * times)
-        report = run_replay(
-            stack, runtime, file, key, times=times, on_bytes=lambda n: progress.advance(task, n)
-        )
+        report = run_replay(stack, runtime, file, key, times=times, on_bytes=lambda n: progress.advance(task, n))
     if as_json:
         console.print_json(json.dumps(report.to_dict(), default=str))
     else:
@@ -188,9 +182,7 @@ def watch(
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
     stack = _running_stack(state.state_dir(state_dir))
-    runtime = runtime_for(
-        stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,)
-    )
+    runtime = runtime_for(stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,))
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
 

@@ -34,6 +34,7 @@ class ReplayReport:
             "invocations": [
                 {
                     "request_id": inv.request_id,
+                    "event_names": [r.get("eventName") for r in inv.event.get("Records", [])],
                     "succeeded": inv.succeeded,
                     "attempts": [vars(a) for a in inv.attempts],
                     "response": inv.response,
@@ -46,9 +47,7 @@ class ReplayReport:
         }
 
 
-def upload(
-    stack: StackInfo, path: Path, key: str, on_bytes: Callable[[int], None] | None = None
-) -> dict[str, Any]:
+def upload(stack: StackInfo, path: Path, key: str, on_bytes: Callable[[int], None] | None = None) -> dict[str, Any]:
     s3 = stack_client(stack, "s3")
     s3.upload_file(str(path), stack.bucket, key, Config=TRANSFER_CONFIG, Callback=on_bytes)
     return dict(s3.head_object(Bucket=stack.bucket, Key=key))
@@ -69,7 +68,7 @@ def replay(
     report = ReplayReport(key=key)
     for _ in range(times):
         upload(stack, path, key, on_bytes)
-        notifications = queue.take_for_key(key, count=1)
+        notifications = queue.take_for_key(key)
         if not notifications:
             raise StackError(
                 f"no S3 event arrived for {key!r}: only keys ending in .csv or .csv.gz notify the function"
@@ -91,9 +90,7 @@ def count_rows(stack: StackInfo, tables: list[str]) -> dict[str, int]:
             for table in tables:
                 quoted = sa.table(table, schema=schema)
                 try:
-                    counts[table] = int(
-                        conn.execute(sa.select(sa.func.count()).select_from(quoted)).scalar_one()
-                    )
+                    counts[table] = int(conn.execute(sa.select(sa.func.count()).select_from(quoted)).scalar_one())
                 except sa.exc.ProgrammingError:  # the table does not exist (yet)
                     conn.rollback()
     finally:
@@ -111,9 +108,7 @@ def capture_notifications(
     deadline = time.monotonic() + settle_seconds
     while True:
         wait = 1 if time.monotonic() < deadline else 0
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get(
-            "Messages", []
-        )
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get("Messages", [])
         if not messages:
             return mine
         for message in messages:
@@ -122,9 +117,7 @@ def capture_notifications(
                 mine.append(notification)
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             else:
-                sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
         if time.monotonic() >= deadline:
             return mine
 

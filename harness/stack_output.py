@@ -34,9 +34,7 @@ def print_stack(
     for name, value in env.items():
         console.print(f"export {name}={shlex.quote(value)}", highlight=False, soft_wrap=True)
     endpoint = f" --endpoint-url {info.aws_endpoint_url}" if info.aws_endpoint_url else ""
-    console.print(
-        f"# aws{endpoint} s3 cp users.csv s3://{info.bucket}/users.csv", highlight=False, soft_wrap=True
-    )
+    console.print(f"# aws{endpoint} s3 cp users.csv s3://{info.bucket}/users.csv", highlight=False, soft_wrap=True)
 
 
 def print_invocation(console: Console, invocation: Invocation) -> None:

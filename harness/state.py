@@ -36,9 +36,7 @@ def load(directory: Path) -> StackInfo | None:
     try:
         public = json.loads(stack_file.read_text())
         runtime_file = directory / RUNTIME_FILE
-        runtime = (
-            RuntimeState.from_dict(json.loads(runtime_file.read_text())) if runtime_file.exists() else None
-        )
+        runtime = RuntimeState.from_dict(json.loads(runtime_file.read_text())) if runtime_file.exists() else None
         return StackInfo.from_public_dict(public, runtime)
     except (OSError, ValueError, TypeError) as exc:
         raise NoRunningStack(f"{stack_file} is unreadable ({exc}); run `harness down` to clear it") from exc

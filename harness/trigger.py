@@ -75,18 +75,29 @@ class EventsQueue:
             QueueUrl=self._url, ReceiptHandle=notification.receipt_handle, VisibilityTimeout=0
         )
 
-    def take_for_key(self, key: str, count: int, timeout_seconds: float = 20.0) -> list[S3Notification]:
-        """Wait for `count` notifications naming `key`; others are released untouched."""
+    def take_for_key(
+        self, key: str, timeout_seconds: float = 20.0, settle_seconds: float = 0.5
+    ) -> list[S3Notification]:
+        """Every notification naming `key`: wait for the first, then `settle_seconds` for duplicates.
+
+        S3 delivers at least once and moto sends two events for a multipart upload (Put and
+        CompleteMultipartUpload); all of them go to the function, as they would in AWS.
+        Notifications for other keys are released untouched.
+        """
         taken: list[S3Notification] = []
         deadline = time.monotonic() + timeout_seconds
-        while len(taken) < count and time.monotonic() < deadline:
-            for notification in self.receive(wait_seconds=1):
+        while time.monotonic() < deadline:
+            for notification in self.receive(wait_seconds=0 if taken else 1):
                 if notification.is_test_event:
                     self.done(notification)
-                elif key in notification.keys and len(taken) < count:
+                elif key in notification.keys:
+                    if not taken:
+                        deadline = time.monotonic() + settle_seconds
                     taken.append(notification)
                 else:
                     self.release(notification)
+            if taken:
+                time.sleep(0.05)
         return taken
 
 

@@ -78,6 +78,4 @@ def check_database(database_url: str) -> None:
         with psycopg.connect(url.render_as_string(hide_password=False), connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise StackError(
-            f"PostgreSQL at {url.render_as_string(hide_password=True)} does not answer: {exc}"
-        ) from exc
+        raise StackError(f"PostgreSQL at {url.render_as_string(hide_password=True)} does not answer: {exc}") from exc

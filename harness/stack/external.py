@@ -21,9 +21,7 @@ class ExternalBackend(StackBackend):
     ) -> None:
         super().__init__(names)
         if not database_url:
-            raise StackError(
-                "the external backend needs a database URL (--database-url or HARNESS_DATABASE_URL)"
-            )
+            raise StackError("the external backend needs a database URL (--database-url or HARNESS_DATABASE_URL)")
         self.database_url = database_url
         self.aws_endpoint_url = aws_endpoint_url or ""  # empty: real AWS
         self.region = region or DEFAULT_REGION
@@ -41,9 +39,7 @@ class ExternalBackend(StackBackend):
         try:
             aws_client("sts", services.aws_endpoint_url, services.region, None).get_caller_identity()
         except Exception as exc:
-            raise StackError(
-                f"AWS endpoint {services.aws_endpoint_url or '(AWS)'} does not answer: {exc}"
-            ) from exc
+            raise StackError(f"AWS endpoint {services.aws_endpoint_url or '(AWS)'} does not answer: {exc}") from exc
         check_database(services.database_url)
 
     @classmethod

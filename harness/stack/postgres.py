@@ -139,9 +139,7 @@ def _start_server(bin_dir: Path, temp_dir: Path, run_as: RunAs | None) -> tuple[
             return record, port
         if is_alive(record):
             stop_process(record, signal.SIGINT, 10.0)
-            raise StackError(
-                f"PostgreSQL did not become ready in {READY_TIMEOUT_SECONDS:.0f}s:\n{tail(log_path)}"
-            )
+            raise StackError(f"PostgreSQL did not become ready in {READY_TIMEOUT_SECONDS:.0f}s:\n{tail(log_path)}")
         if "could not bind" not in tail(log_path, 40) and "already in use" not in tail(log_path, 40):
             break
     raise StackError(f"PostgreSQL failed to start:\n{tail(log_path)}")

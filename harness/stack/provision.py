@@ -34,9 +34,7 @@ class ProvisionedResources:
     notifications_queue_url: str
 
 
-def aws_client(
-    service: str, endpoint_url: str | None, region: str, credentials: dict[str, str] | None
-) -> Any:
+def aws_client(service: str, endpoint_url: str | None, region: str, credentials: dict[str, str] | None) -> Any:
     """A boto3 client for the stack; credentials None means the normal AWS credential chain."""
     creds = credentials or {}
     return boto3.client(

