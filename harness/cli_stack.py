@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import time
 from collections.abc import Callable
@@ -26,6 +27,16 @@ console = Console()
 errors = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class _Discard(io.TextIOBase):
+    """Where --no-logs sends the function's stdout."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_DISCARD = _Discard()
+
 StateDir = Annotated[
     Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR", help="Where stack.json lives.")
 ]
@@ -36,6 +47,7 @@ HandlerOpt = Annotated[
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Function timeout in seconds.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=2, help="Async retries after an error.")]
 DelayOpt = Annotated[float, typer.Option("--retry-delay", min=0.0, help="Seconds between attempts.")]
+LogsOpt = Annotated[bool, typer.Option("--logs/--no-logs", help="Show the function's own logs (on stderr).")]
 
 
 def _clear_errors(command: F) -> F:
@@ -145,6 +157,7 @@ def replay(
     timeout: TimeoutOpt = 300.0,
     retries: RetriesOpt = 2,
     retry_delay: DelayOpt = 0.2,
+    logs: LogsOpt = True,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -152,7 +165,14 @@ def replay(
     stack = _running_stack(state.state_dir(state_dir))
     if not file.is_file():
         raise StackError(f"{file} is not a file")
-    runtime = runtime_for(stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,))
+    runtime = runtime_for(
+        stack,
+        handler,
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delays=(retry_delay,),
+        log_stream=None if logs else _DISCARD,
+    )
     size = file.stat().st_size
     columns = (
         "[progress.description]{task.description}",
@@ -177,12 +197,20 @@ def watch(
     retries: RetriesOpt = 2,
     retry_delay: DelayOpt = 0.2,
     max_events: Annotated[int | None, typer.Option(hidden=True, help="Stop after N events.")] = None,
+    logs: LogsOpt = True,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
     stack = _running_stack(state.state_dir(state_dir))
-    runtime = runtime_for(stack, handler, timeout_seconds=timeout, retries=retries, retry_delays=(retry_delay,))
+    runtime = runtime_for(
+        stack,
+        handler,
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delays=(retry_delay,),
+        log_stream=None if logs else _DISCARD,
+    )
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
 

@@ -8,8 +8,10 @@ destination record in AWS's format, published to a topic.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 import threading
 import time
 import traceback
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_HANDLER = "lambda_function.lambda_handler"
@@ -103,12 +105,16 @@ class LambdaRuntime:
         *,
         publish_failure: Callable[[dict[str, Any]], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        log_stream: TextIO | None = None,
     ) -> None:
         self.config = config
         self._handler_spec = handler
         self._loaded: Handler | None = None
         self._publish_failure = publish_failure
         self._sleep = sleep
+        # Where the function's own stdout (its logs, EMF metrics) goes: Lambda sends it to CloudWatch,
+        # never to the invoker, so it must not mix with the harness's --json output. Default: stderr.
+        self._log_stream = log_stream
 
     def invoke_async(self, event: dict[str, Any]) -> Invocation:
         """Run the event as an asynchronous (Event) invocation: retries, then the failure destination."""
@@ -136,7 +142,8 @@ class LambdaRuntime:
         cold = self._loaded is None
         deadline = started + self.config.timeout_seconds
         try:
-            with _environment(self._function_environment()):
+            logs = self._log_stream or sys.stderr
+            with _environment(self._function_environment()), contextlib.redirect_stdout(logs):
                 handler = self._load()
                 context = LambdaContext(self.config, request_id, deadline)
                 response = self._run_with_timeout(handler, event, context)

@@ -50,7 +50,7 @@ def print_invocation(console: Console, invocation: Invocation) -> None:
     if not outcomes:
         console.print(f"{head}: returned {invocation.response!r}", highlight=False)
     for outcome in outcomes:
-        console.print(f"{head}: {_describe(outcome)}", highlight=False)
+        console.print(f"{head}: {_describe(outcome)}", highlight=False, soft_wrap=True)
 
 
 def print_replay(console: Console, report: ReplayReport) -> None:
@@ -78,8 +78,10 @@ def _outcomes(response: Any) -> list[dict[str, Any]]:
 def _describe(outcome: dict[str, Any]) -> str:
     status = str(outcome.get("status", "?"))
     style = STATUS_STYLE.get(status, "white")
-    text = f"[{style}]{status}[/] {outcome.get('key')} -> {outcome.get('table')}"
-    if outcome.get("rows_loaded") is not None:
+    text = f"[{style}]{status}[/] {outcome.get('key')}"
+    if outcome.get("table"):
+        text += f" -> {outcome['table']}"
+    if status == "SUCCEEDED" and outcome.get("rows_loaded") is not None:
         text += f": {outcome['rows_loaded']:,} rows loaded"
     if outcome.get("errors"):
         first = outcome["errors"][0]

@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
 from harness.lambda_runtime import DEFAULT_HANDLER, FunctionConfig, Handler, Invocation, LambdaRuntime
@@ -37,6 +37,7 @@ def runtime_for(
     timeout_seconds: float = 300.0,
     retries: int = 2,
     retry_delays: tuple[float, ...] = (0.2, 0.5),
+    log_stream: TextIO | None = None,
 ) -> LambdaRuntime:
     """A runtime whose function environment points at the stack and whose failures go to its topic."""
     config = FunctionConfig(
@@ -52,7 +53,7 @@ def runtime_for(
         # The function's on-failure destination is the outcome topic itself (DESIGN.md).
         sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(record))
 
-    return LambdaRuntime(config, handler, publish_failure=publish_failure)
+    return LambdaRuntime(config, handler, publish_failure=publish_failure, log_stream=log_stream)
 
 
 class EventsQueue:
