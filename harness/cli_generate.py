@@ -76,7 +76,7 @@ def generate(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    console = Console()
+    console = Console(highlight=False)
     size = f"{written.size:,} bytes"
     console.print(f"wrote [bold]{written.rows:,}[/bold] rows of {spec.object_name} to {written.path} ({size})")
     if written.defect is not None:
