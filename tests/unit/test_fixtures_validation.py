@@ -33,11 +33,6 @@ def test_big_clean_file_streamed_in_small_chunks_passes(tmp_path) -> None:
     assert result.errors == [] and result.rows == 20_000
 
 
-@pytest.mark.xfail(
-    reason="validator bug (lambda_function/validate.py gunzip): after the last gzip member ends it starts a "
-    "fresh decompressor, then reports 'the stream is truncated' because `produced` > 0 - every .gz fails",
-    strict=False,
-)
 def test_clean_gzip_file_streamed_in_small_chunks_passes(tmp_path) -> None:
     written = fixtures.write(tmp_path / "test.csv.gz", "test", 20_000, 6, gzipped=True)
     result = validate_stream(chunked(written.path.read_bytes()), spec_of("test"), gzipped=True)
