@@ -22,7 +22,7 @@ from typing import Protocol
 import pytest
 
 import fixtures
-from fixtures.schema import DEFAULT_USERS
+from fixtures.schema import DEFAULT_USERS, layout
 
 
 class MakeCsv(Protocol):
@@ -81,7 +81,7 @@ def csv_file(tmp_path: Path) -> CsvFile:
         name: str | None = None,
         users: int = DEFAULT_USERS,
     ) -> fixtures.WrittenFile:
-        object_name = fixtures.TABLES[table.removesuffix(".csv")].object_name + (".gz" if gzipped else "")
+        object_name = layout(table).object_name + (".gz" if gzipped else "")
         path = tmp_path / f"csv-{next(counter)}" / (name or object_name)
         return fixtures.write(path, table, rows, seed, defect, users=users, gzipped=gzipped)
 

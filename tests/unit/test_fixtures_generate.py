@@ -150,3 +150,9 @@ def test_bad_arguments_are_refused(kwargs: dict, message: str) -> None:
     users = args.pop("users", 1000)
     with pytest.raises(ValueError, match=message):
         fixtures.generate(args["table"], args["rows"], args["seed"], users=users)
+
+
+def test_bad_arguments_fail_before_a_file_is_written(tmp_path) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        fixtures.write(tmp_path / "users.csv", "users", 10, -1)
+    assert not (tmp_path / "users.csv").exists()
