@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import io
 import math
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -156,3 +160,22 @@ def test_bad_arguments_fail_before_a_file_is_written(tmp_path) -> None:
     with pytest.raises(ValueError, match="seed"):
         fixtures.write(tmp_path / "users.csv", "users", 10, -1)
     assert not (tmp_path / "users.csv").exists()
+
+
+def test_output_does_not_depend_on_the_process(tmp_path) -> None:
+    # Fresh interpreters with different hash seeds: no set/dict order or per-process state leaks in.
+    script = (
+        "import hashlib, fixtures\n"
+        "for table in ('users', 'test'):\n"
+        "    print(hashlib.sha256(fixtures.generate(table, 400, 12, 'duplicate_header').data).hexdigest())\n"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        digests.add(done.stdout)
+    in_process = "".join(
+        hashlib.sha256(fixtures.generate(t, 400, 12, "duplicate_header").data).hexdigest() + "\n"
+        for t in ("users", "test")
+    )
+    assert digests == {in_process}
