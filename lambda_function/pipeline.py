@@ -29,6 +29,7 @@ from .sql import ident
 from .tables import TableSpec, is_gzip_key, lookup_table
 from .validate import CheckedCsv
 
+
 @dataclass
 class Clients:
     """What the pipeline talks to; passed in so the same code runs against moto, LocalStack or AWS."""

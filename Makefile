@@ -1,0 +1,29 @@
+# The two README commands: `make demo` and `make test`. Both bootstrap a local virtual
+# environment first (.venv, with the dev extra), so a fresh clone needs only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: venv test demo lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Every tox environment that can run without Docker; `docker` reports itself as not run.
+test: $(STAMP)
+	$(BIN)/tox run
+
+demo: $(STAMP)
+	$(BIN)/harness demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check lambda_function harness fixtures tests
+
+clean:
+	rm -rf $(VENV) .tox .harness build dist
