@@ -17,7 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from harness import state
 from harness.lambda_runtime import DEFAULT_HANDLER
 from harness.replay import replay as run_replay
-from harness.stack import ResourceNames, StackError, StackInfo, backend_name, get_backend, stop_stack
+from harness.stack import NoRunningStack, ResourceNames, StackError, StackInfo, backend_name, get_backend, stop_stack
 from harness.stack.health import is_healthy, probe
 from harness.stack_output import print_invocation, print_replay, print_stack
 from harness.trigger import EventsQueue, runtime_for
@@ -88,26 +88,29 @@ def up(
 ) -> None:
     """Start the AWS emulator and PostgreSQL in the background, provision them, write stack.json."""
     directory = state.state_dir(state_dir)
-    existing = state.load(directory)
-    if existing is not None:
-        if is_healthy(existing):
-            _show_stack(existing, directory, as_json, note="already running")
-            return
-        # A crashed stack: stop whatever of it is left before starting a fresh one.
-        stop_stack(existing)
-        state.clear(directory)
-    name = backend_name(backend)
-    options: dict[str, Any] = {"names": ResourceNames(bucket=bucket)}
-    if name == "external":
-        options.update(database_url=database_url, aws_endpoint_url=aws_endpoint_url, region=region)
-    started = time.monotonic()
-    info = get_backend(name, **options).up()
-    try:
-        state.save(info, directory)
-    except BaseException:
-        stop_stack(info)
-        raise
-    _show_stack(info, directory, as_json, note=f"started in {time.monotonic() - started:.1f}s")
+    with state.exclusive(directory):
+        existing = state.load(directory)
+        replaced = ""
+        if existing is not None:
+            if is_healthy(existing):
+                _show_stack(existing, directory, as_json, note="already running")
+                return
+            # A crashed stack: stop whatever of it is left before starting a fresh one.
+            stop_stack(existing)
+            state.clear(directory)
+            replaced = "; replaced a stack that was no longer running"
+        name = backend_name(backend)
+        options: dict[str, Any] = {"names": ResourceNames(bucket=bucket)}
+        if name == "external":
+            options.update(database_url=database_url, aws_endpoint_url=aws_endpoint_url, region=region)
+        started = time.monotonic()
+        info = get_backend(name, **options).up()
+        try:
+            state.save(info, directory)
+        except BaseException:
+            stop_stack(info)
+            raise
+    _show_stack(info, directory, as_json, note=f"started in {time.monotonic() - started:.1f}s{replaced}")
 
 
 def status(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
@@ -134,11 +137,17 @@ def status(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
 def down(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
     """Stop exactly what `up` started and remove its temporary folders. Safe to repeat."""
     directory = state.state_dir(state_dir)
-    info = state.load(directory)
     started = time.monotonic()
-    if info is not None:
-        stop_stack(info)
-    state.clear(directory)
+    info = None
+    if directory.is_dir():
+        with state.exclusive(directory):
+            try:
+                info = state.load(directory)
+            except NoRunningStack as exc:  # unreadable state: nothing we can stop by pid
+                errors.print(f"warning: {exc}; clearing it", highlight=False)
+            if info is not None:
+                stop_stack(info)
+            state.clear(directory)
     elapsed = time.monotonic() - started
     if as_json:
         console.print_json(json.dumps({"stopped": info is not None, "seconds": round(elapsed, 3)}))

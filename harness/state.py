@@ -7,14 +7,17 @@ parallel checkouts never share a stack by accident.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness.stack import NoRunningStack, RuntimeState, StackInfo
 
 STACK_FILE = "stack.json"
 RUNTIME_FILE = "runtime.json"
+LOCK_FILE = "lock"
 
 
 def state_dir(explicit: Path | str | None = None) -> Path:
@@ -50,10 +53,22 @@ def require(directory: Path) -> StackInfo:
 
 
 def clear(directory: Path) -> None:
-    for name in (STACK_FILE, RUNTIME_FILE):
+    for name in (STACK_FILE, RUNTIME_FILE):  # the lock file stays: a waiter may hold it open
         (directory / name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         directory.rmdir()  # only when empty: other tools may keep files here
+
+
+@contextlib.contextmanager
+def exclusive(directory: Path) -> Iterator[None]:
+    """Serialise `up` and `down` on one state dir, so two of them never start or stop one stack twice."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(directory / LOCK_FILE, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_private(path: Path, data: dict[str, object]) -> None:

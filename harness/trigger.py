@@ -122,7 +122,9 @@ def watch(
         for notification in queue.receive(wait_seconds=1):
             if notification.is_test_event:
                 queue.done(notification)
-                continue
-            on_invocation(notification, trigger(runtime, queue, notification))
-            handled += 1
+            elif max_events is not None and handled >= max_events:
+                queue.release(notification)  # beyond the limit: leave it for the next reader
+            else:
+                on_invocation(notification, trigger(runtime, queue, notification))
+                handled += 1
     return handled

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 
 from harness import state
 from harness.cli import app
+from harness.stack import StackInfo
+from harness.stack.info import DUMMY_CREDENTIALS
 from harness.stack.ports import is_listening
 from harness.stack.processes import is_alive
 
@@ -111,3 +115,37 @@ def test_external_backend_needs_a_database_url(state_dir: Path, monkeypatch: pyt
     monkeypatch.delenv("HARNESS_DATABASE_URL", raising=False)
     code, output = _run("up", "--state-dir", str(state_dir), "--backend", "external")
     assert code == 1 and "needs a database URL" in output
+
+
+def test_external_backend_uses_given_endpoints_and_down_stops_nothing(
+    stack: StackInfo, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in DUMMY_CREDENTIALS.items():  # the external backend uses the normal AWS chain
+        monkeypatch.setenv(name, value)
+    code, output = _run(
+        "up", "--backend", "external", "--aws-endpoint-url", stack.aws_endpoint_url,
+        "--database-url", stack.database_url, "--bucket", "external-ingest",
+        "--state-dir", str(state_dir), "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    described = json.loads(output)
+    assert described["backend"] == "external" and described["bucket"] == "external-ingest"
+    assert described["database_url"] == stack.database_url
+    assert _run("status", "--state-dir", str(state_dir))[0] == 0
+
+    assert _run("down", "--state-dir", str(state_dir))[0] == 0
+    assert all(is_alive(p) for p in stack.runtime.processes)  # the given services keep running
+
+
+def test_two_ups_at_once_start_one_stack(state_dir: Path) -> None:
+    env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir)}
+    ups = [
+        subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "up", "--json"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [json.loads(p.communicate(timeout=120)[0]) for p in ups]
+    assert all(p.returncode == 0 for p in ups)
+    assert sorted(o["note"].split(" ")[0] for o in outputs) == ["already", "started"]
+    assert outputs[0]["aws_endpoint_url"] == outputs[1]["aws_endpoint_url"]

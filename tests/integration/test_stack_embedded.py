@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
+import boto3
 import sqlalchemy as sa
 
 from harness.stack import StackInfo, stack_client
@@ -104,3 +105,8 @@ def test_lambda_environment_names_the_stack(stack: StackInfo) -> None:
     assert env["SNS_TOPIC_ARN"] == stack.topic_arn
     assert env["AWS_ENDPOINT_URL"] == stack.aws_endpoint_url
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
+
+
+def test_aws_env_points_default_boto3_clients_at_the_stack(aws_env: StackInfo) -> None:
+    assert os.environ["DATABASE_URL"] == aws_env.database_url
+    assert aws_env.bucket in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
