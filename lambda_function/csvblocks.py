@@ -18,6 +18,7 @@ import numpy as np
 from .errors import FileRejected, RowError
 
 QUOTE, COMMA, LF, CR, NUL = 34, 44, 10, 13, 0
+QUOTE_BYTE = b'"'
 BOM = b"\xef\xbb\xbf"
 
 
@@ -43,6 +44,7 @@ class Block:
     first_row: int
     rows: int
     record_ends: np.ndarray  # offset of each record's terminating LF (or len(data) for the last one)
+    outside: np.ndarray | None = None  # per byte: outside quotes? (None: the block has no quotes at all)
 
 
 def _outside_quotes(arr: np.ndarray) -> np.ndarray:
@@ -57,23 +59,27 @@ class CsvReader:
     def __init__(self, chunks: Iterable[bytes], limits: Limits | None = None) -> None:
         self._chunks = iter(chunks)
         self._limits = limits or Limits()
-        self._buf = bytearray()
+        self._buf = b""  # immutable: numpy views of it never block a resize
         self._eof = False
         self._rows_done = 0
         self.header: Header | None = None
 
     def _fill(self, want: int) -> None:
-        while not self._eof and len(self._buf) < want:
+        parts, have = [self._buf], len(self._buf)
+        while not self._eof and have < want:
             chunk = next(self._chunks, None)
             if chunk is None:
                 self._eof = True
             else:
-                self._buf += chunk
+                parts.append(chunk)
+                have += len(chunk)
+        if len(parts) > 1:
+            self._buf = b"".join(parts)
 
     def read_header(self) -> Header:
         self._fill(len(BOM))
         if self._buf.startswith(BOM):
-            del self._buf[: len(BOM)]
+            self._buf = self._buf[len(BOM):]
         self._fill(1)
         if not self._buf:
             raise FileRejected([RowError(None, None, None, "file is empty")])
@@ -84,8 +90,8 @@ class CsvReader:
         if end < 0 and not self._eof:
             raise FileRejected([RowError(None, None, None,
                                          f"header line longer than {self._limits.max_record_bytes:,} bytes")])
-        raw = bytes(self._buf[: end if end >= 0 else len(self._buf)])
-        del self._buf[: end + 1 if end >= 0 else len(self._buf)]
+        raw = self._buf[: end if end >= 0 else len(self._buf)]
+        self._buf = self._buf[end + 1 if end >= 0 else len(self._buf):]
         crlf = raw.endswith(b"\r")
         if crlf:
             raw = raw[:-1]
@@ -98,7 +104,7 @@ class CsvReader:
         return self.header
 
     def _find_record_end(self, start: int) -> int:
-        arr = np.frombuffer(bytes(self._buf[start:]), dtype=np.uint8)  # a copy: the buffer will shrink
+        arr = np.frombuffer(self._buf, dtype=np.uint8)[start:]
         ends = np.flatnonzero((arr == LF) & _outside_quotes(arr))
         return int(ends[0]) + start if len(ends) else -1
 
@@ -110,30 +116,35 @@ class CsvReader:
             self._fill(limits.block_bytes)
             if not self._buf:
                 return
-            arr = np.frombuffer(self._buf, dtype=np.uint8)
-            outside = _outside_quotes(arr)
-            ends = np.flatnonzero((arr == LF) & outside)
-            open_quote, n_ends, last_end = not outside[-1], len(ends), int(ends[-1]) if len(ends) else -1
-            del arr, outside, ends  # release the buffer export so the bytearray can shrink
+            buf = self._buf
+            if QUOTE_BYTE in buf:
+                outside: np.ndarray | None = _outside_quotes(np.frombuffer(buf, dtype=np.uint8))
+                open_quote = not outside[-1]  # type: ignore[index]
+                newlines = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == LF)
+                last_end = int(newlines[outside[newlines]][-1]) if outside[newlines].any() else -1  # type: ignore[index]
+            else:
+                outside, open_quote, last_end = None, False, buf.rfind(b"\n")
             if self._eof:
                 if open_quote:
-                    raise FileRejected([RowError(self._rows_done + n_ends + 1, None, None,
+                    rows_before = len(_make_block(buf[: last_end + 1], 0).record_ends) if last_end >= 0 else 0
+                    raise FileRejected([RowError(self._rows_done + rows_before + 1, None, None,
                                                  "quoted field is never closed")])
-                cut = len(self._buf)
-            elif n_ends == 0:
-                if len(self._buf) > limits.max_record_bytes:
+                cut = len(buf)
+            elif last_end < 0:
+                if len(buf) > limits.max_record_bytes:
                     self._reject_long_record(open_quote)
-                self._fill(len(self._buf) + limits.block_bytes)
+                self._fill(len(buf) + limits.block_bytes)
                 continue
             else:
                 cut = last_end + 1
-            data = bytes(self._buf[:cut])
-            del self._buf[:cut]
+            data, self._buf = buf[:cut], buf[cut:]
             if self._eof and not self._buf:
-                data = _strip_trailing_blank_lines(data)
-                if not data:
+                stripped = _strip_trailing_blank_lines(data)
+                if not stripped:
                     return
-            block = _make_block(data, self._rows_done + 1)
+                if len(stripped) != len(data):
+                    data, outside = stripped, None if outside is None else outside[: len(stripped)]
+            block = _make_block(data, self._rows_done + 1, None if outside is None else outside[: len(data)])
             self._check_record_lengths(block)
             self._rows_done += block.rows
             yield block
@@ -160,53 +171,70 @@ def _strip_trailing_blank_lines(data: bytes) -> bytes:
     return stripped + (b"\r\n" if data[len(stripped):].startswith(b"\r\n") else b"\n")
 
 
-def _make_block(data: bytes, first_row: int) -> Block:
+def _make_block(data: bytes, first_row: int, outside: np.ndarray | None = None) -> Block:
     arr = np.frombuffer(data, dtype=np.uint8)
-    outside = _outside_quotes(arr)
-    ends = np.flatnonzero((arr == LF) & outside)
+    if outside is None and QUOTE_BYTE in data:
+        outside = _outside_quotes(arr)
+    newlines = np.flatnonzero(arr == LF)
+    ends = newlines if outside is None else newlines[outside[newlines]]
     if len(ends) == 0 or ends[-1] != len(data) - 1:
         ends = np.append(ends, len(data))  # last record without a terminator
-    return Block(data=data, first_row=first_row, rows=len(ends), record_ends=ends)
+    return Block(data=data, first_row=first_row, rows=len(ends), record_ends=ends, outside=outside)
+
+
+def _positions(arr: np.ndarray, byte: int, outside: np.ndarray | None) -> np.ndarray:
+    """Offsets of `byte` outside quotes (sparse: the block is scanned once per byte value)."""
+    pos = np.flatnonzero(arr == byte)
+    return pos if outside is None else pos[outside[pos]]
 
 
 def structure_errors(block: Block, header: Header) -> list[RowError]:
-    """Everything structurally wrong in a block, each error at its record (and column when known)."""
+    """Everything structurally wrong in a block, each error at its record (and column when known).
+
+    Works on the positions of the few interesting bytes (quotes, CR, commas), not on whole-block
+    masks, so a clean block costs a handful of vectorised scans.
+    """
     data = block.data
     arr = np.frombuffer(data, dtype=np.uint8)
-    outside = _outside_quotes(arr)
+    outside = block.outside
+    n = len(arr)
     errors: list[tuple[int, str]] = []  # (byte offset, rule)
 
-    for pos in np.flatnonzero(arr == NUL)[:50]:
-        errors.append((int(pos), "no NUL characters"))
+    if b"\x00" in data:
+        errors.extend((int(p), "no NUL characters") for p in np.flatnonzero(arr == NUL)[:50])
 
-    is_quote = arr == QUOTE
-    prev = np.concatenate(([LF], arr[:-1]))
-    nxt = np.concatenate((arr[1:], [LF]))
-    opening = is_quote & ~outside  # parity odd just after this quote
-    closing = is_quote & outside
-    bad_open = opening & (prev != COMMA) & (prev != LF) & (prev != QUOTE)
-    bad_close = closing & (nxt != COMMA) & (nxt != LF) & (nxt != CR) & (nxt != QUOTE)
-    for pos in np.flatnonzero(bad_open | bad_close)[:50]:
-        errors.append((int(pos), "quotes only around a whole field (\"a,b\"), inner quotes doubled"))
-
-    cr_out = (arr == CR) & outside
-    lf_out = (arr == LF) & outside
-    if header.crlf:
-        bad_eol = (cr_out & (nxt != LF)) | (lf_out & (prev != CR))
-        rule = "line endings all CRLF, as in the header line"
-    else:
-        bad_eol = cr_out
-        rule = "line endings all LF, as in the header line"
-    for pos in np.flatnonzero(bad_eol)[:50]:
-        errors.append((int(pos), rule))
+    if outside is not None:
+        quotes = np.flatnonzero(arr == QUOTE)
+        prev = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], LF)
+        nxt = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], LF)
+        opening = ~outside[quotes]  # parity odd just after this quote
+        bad_open = opening & (prev != COMMA) & (prev != LF) & (prev != QUOTE)
+        bad_close = ~opening & (nxt != COMMA) & (nxt != LF) & (nxt != CR) & (nxt != QUOTE)
+        rule = 'quotes only around a whole field ("a,b"), inner quotes doubled'
+        errors.extend((int(p), rule) for p in quotes[bad_open | bad_close][:50])
 
     ends = block.record_ends
+    if b"\r" in data:
+        crs = _positions(arr, CR, outside)
+        after_cr = np.where(crs < n - 1, arr[np.minimum(crs + 1, n - 1)], LF)
+        if header.crlf:
+            bad = list(crs[after_cr != LF])
+            lfs = ends[ends < n]
+            bad += list(lfs[(lfs == 0) | (arr[np.maximum(lfs - 1, 0)] != CR)])
+            rule = "line endings all CRLF, as in the header line"
+        else:
+            bad, rule = list(crs), "line endings all LF, as in the header line"
+        errors.extend((int(p), rule) for p in sorted(bad)[:50])
+    elif header.crlf and len(ends) and (ends[0] < n):
+        rule = "line endings all CRLF, as in the header line"
+        errors.extend((int(p), rule) for p in ends[ends < n][:50])
+
     starts = np.concatenate(([0], ends[:-1] + 1))
     content_len = ends - starts - (1 if header.crlf else 0)
     for i in np.flatnonzero(content_len <= 0)[:50]:
         errors.append((int(starts[i]), "no blank lines between records"))
 
-    comma_pos = np.flatnonzero((arr == COMMA) & outside)
+    comma_pos = _positions(arr, COMMA, outside)
     fields = np.bincount(np.searchsorted(ends, comma_pos), minlength=len(ends))[: len(ends)] + 1
     expected = len(header.names)
     for i in np.flatnonzero((fields != expected) & (content_len > 0))[:50]:
@@ -217,10 +245,10 @@ def structure_errors(block: Block, header: Header) -> list[RowError]:
     except UnicodeDecodeError as exc:
         errors.append((exc.start, "valid UTF-8 text"))
 
-    return [_locate(block, header, outside, pos, rule) for pos, rule in sorted(errors)]
+    return [_locate(block, header, pos, rule) for pos, rule in sorted(errors)]
 
 
-def _locate(block: Block, header: Header, outside: np.ndarray, pos: int, rule: str) -> RowError:
+def _locate(block: Block, header: Header, pos: int, rule: str) -> RowError:
     """Map a byte offset to (row, column) and quote the offending field's text."""
     idx = int(np.searchsorted(block.record_ends, pos))
     start = 0 if idx == 0 else int(block.record_ends[idx - 1]) + 1
@@ -230,7 +258,7 @@ def _locate(block: Block, header: Header, outside: np.ndarray, pos: int, rule: s
     lo, hi = start, end
     if not rule.startswith(("no blank", "line endings")) and "fields per record" not in rule:
         arr = np.frombuffer(data, dtype=np.uint8)
-        commas = np.flatnonzero((arr[start:end] == COMMA) & outside[start:end]) + start
+        commas = _positions(arr[start:end], COMMA, None if block.outside is None else block.outside[start:end]) + start
         col_idx = int(np.searchsorted(commas, pos))
         if col_idx < len(header.names):
             column = header.names[col_idx]
