@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -104,7 +106,8 @@ def up(
         if name == "external":
             options.update(database_url=database_url, aws_endpoint_url=aws_endpoint_url, region=region)
         started = time.monotonic()
-        info = get_backend(name, **options).up()
+        with _signals_raise():
+            info = get_backend(name, **options).up()
         try:
             state.save(info, directory)
         except BaseException:
@@ -236,6 +239,21 @@ def watch(
     except KeyboardInterrupt:
         if not as_json:
             console.print("stopped watching")
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM/SIGHUP during start unwind like Ctrl-C, so what was started is stopped, not orphaned."""
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _show_stack(info: StackInfo, directory: Path, as_json: bool, note: str) -> None:

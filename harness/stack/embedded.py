@@ -10,7 +10,7 @@ from harness.stack.backend import DEFAULT_REGION, StackBackend, StartedServices,
 from harness.stack.errors import StackError
 from harness.stack.info import RuntimeState
 from harness.stack.moto_server import moto_answers, spawn_moto, stop_moto, wait_moto_ready
-from harness.stack.postgres import start_postgres, stop_postgres
+from harness.stack.postgres import POSTGRES_DIR_PREFIX, start_postgres, stop_postgres
 
 
 class EmbeddedBackend(StackBackend):
@@ -45,12 +45,14 @@ class EmbeddedBackend(StackBackend):
 
     @classmethod
     def stop(cls, runtime: RuntimeState) -> None:
-        postgres_dirs = [d for d in runtime.temp_dirs if Path(d).name.startswith("harness-pg-")]
         for record in runtime.processes:
             if record.name == "postgres":
-                for temp_dir in postgres_dirs:
-                    stop_postgres(record, Path(temp_dir))
+                stop_postgres(record, _postgres_dir(runtime))
             elif record.name == "moto":
                 stop_moto(record)
         for temp_dir in runtime.temp_dirs:
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _postgres_dir(runtime: RuntimeState) -> Path | None:
+    return next((Path(d) for d in runtime.temp_dirs if Path(d).name.startswith(POSTGRES_DIR_PREFIX)), None)

@@ -27,6 +27,7 @@ from harness.stack.processes import is_alive, spawn_detached, stop_process, tail
 from harness.stack.sysv_shm import remove_orphaned_segment
 from harness.stack.unprivileged import RunAs, postgres_run_as
 
+POSTGRES_DIR_PREFIX = "harness-pg-"
 DB_USER = "harness"
 DB_NAME = "ingest"
 READY_TIMEOUT_SECONDS = 30.0
@@ -54,7 +55,7 @@ class RunningPostgres:
 def start_postgres(database: str = DB_NAME) -> RunningPostgres:
     run_as = postgres_run_as()
     bin_dir = bin_dir_for(run_as)
-    temp_dir = Path(tempfile.mkdtemp(prefix="harness-pg-"))
+    temp_dir = Path(tempfile.mkdtemp(prefix=POSTGRES_DIR_PREFIX))
     try:
         password = secrets.token_urlsafe(24)  # never logged; only in the URL handed to the caller
         if run_as:
@@ -73,11 +74,12 @@ def start_postgres(database: str = DB_NAME) -> RunningPostgres:
     return RunningPostgres(process=process, port=port, temp_dir=temp_dir, database_url=url)
 
 
-def stop_postgres(process: ProcessRecord, temp_dir: Path) -> None:
+def stop_postgres(process: ProcessRecord, temp_dir: Path | None) -> None:
     """Fast shutdown (SIGINT); then drop what a crashed server may leave behind, and the folder."""
     stop_process(process, signal.SIGINT, 15.0)
-    remove_orphaned_segment(temp_dir / "data" / "postmaster.pid")
-    shutil.rmtree(temp_dir, ignore_errors=True)
+    if temp_dir is not None:
+        remove_orphaned_segment(temp_dir / "data" / "postmaster.pid")
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _server_env() -> dict[str, str]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +152,31 @@ def test_two_ups_at_once_start_one_stack(state_dir: Path) -> None:
     assert all(p.returncode == 0 for p in ups)
     assert sorted(o["note"].split(" ")[0] for o in outputs) == ["already", "started"]
     assert outputs[0]["aws_endpoint_url"] == outputs[1]["aws_endpoint_url"]
+
+
+def test_up_terminated_while_starting_leaves_nothing_behind(state_dir: Path) -> None:
+    private_tmp = Path(tempfile.mkdtemp(prefix="harness-test-tmp-"))
+    private_tmp.chmod(0o755)  # `nobody` must reach PostgreSQL's folder inside it
+    try:
+        env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir), "TMPDIR": str(private_tmp)}
+        up = subprocess.Popen([sys.executable, "-m", "harness.cli", "up"], env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not list(private_tmp.glob("harness-moto-*")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        up.send_signal(signal.SIGTERM)  # mid-start: moto spawned, PostgreSQL initialising
+
+        assert up.wait(timeout=60) != 0
+        assert not (state_dir / "stack.json").exists()
+        assert list(private_tmp.iterdir()) == []
+        leftovers = [p for p in Path("/proc").glob("[0-9]*") if str(private_tmp) in _cmdline_and_cwd(p)]
+        assert leftovers == []
+    finally:
+        shutil.rmtree(private_tmp, ignore_errors=True)
+
+
+def _cmdline_and_cwd(proc: Path) -> str:
+    try:
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return f"{cmdline} {os.readlink(proc / 'cwd')}"
+    except OSError:
+        return ""

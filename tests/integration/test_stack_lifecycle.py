@@ -17,9 +17,9 @@ from harness.stack.processes import is_alive
 from harness.stack.unprivileged import postgres_run_as
 
 
-def _sysv_segments_of(uid: int) -> set[int]:
+def _sysv_segment_ids() -> set[int]:
     rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
-    return {int(r.split()[1]) for r in rows if int(r.split()[7]) == uid}
+    return {int(r.split()[1]) for r in rows}
 
 
 def _copy_build_id(site: Path) -> str:
@@ -43,8 +43,9 @@ def test_stop_leaves_nothing_listening_and_removes_temp_folders() -> None:
 def test_stop_after_postgres_was_killed_cleans_up_its_shared_memory() -> None:
     info = start_stack("embedded")
     postgres = next(p for p in info.runtime.processes if p.name == "postgres")
-    owner = Path(f"/proc/{postgres.pid}").stat().st_uid
-    before = _sysv_segments_of(owner)
+    data_dir = next(Path(d) for d in info.runtime.temp_dirs if "harness-pg-" in d) / "data"
+    shmid = int((data_dir / "postmaster.pid").read_text().splitlines()[6].split()[1])
+    assert shmid in _sysv_segment_ids()
     os.kill(postgres.pid, signal.SIGKILL)
 
     stop_stack(info)
@@ -52,7 +53,7 @@ def test_stop_after_postgres_was_killed_cleans_up_its_shared_memory() -> None:
     assert not any(is_listening(port) for port in info.runtime.ports)
     assert not any(Path(d).exists() for d in info.runtime.temp_dirs)
     assert not any(is_alive(p) for p in info.runtime.processes)
-    assert len(_sysv_segments_of(owner)) < len(before) or not before
+    assert shmid not in _sysv_segment_ids()  # a kill -9 would otherwise leak it until reboot
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands PostgreSQL to nobody")
