@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from harness.stack.errors import StackError
 from harness.stack.info import DUMMY_CREDENTIALS, RuntimeState, StackInfo
+from harness.stack.interrupts import signals_held
 from harness.stack.provision import ResourceNames, provision
 
 DEFAULT_REGION = "us-east-1"
@@ -62,12 +63,15 @@ class StackBackend(ABC):
 
     def up(self) -> StackInfo:
         """start -> health_check -> provision; anything started is stopped again when a step fails."""
-        services = self.start()
+        services: StartedServices | None = None
         try:
+            with signals_held():
+                services = self.start()
             self.health_check(services)
             return self.provision(services)
         except BaseException:
-            self.stop(services.runtime)
+            if services is not None:
+                self.stop(services.runtime)
             raise
 
 
