@@ -17,6 +17,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "harness.cli_generate",
     "harness.cli_stack",
+    "harness.cli_validate",
     "harness.cli_package",
 )
 

@@ -17,7 +17,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from . import extract, ledger
+from . import extract, ledger, quarantine
 from .config import Settings
 from .csvblocks import Block, Limits
 from .deadline import Deadline, DeadlineExceeded
@@ -55,8 +55,8 @@ def process(ref: ObjectRef, clients: Clients, settings: Settings, request_id: st
         outcome = Outcome(Status.REJECTED, ref.bucket, ref.key, reason="not a whitelisted file name")
         return _publish_outcome(outcome, clients, settings, request_id, started, ref)
     try:
-        resolved = extract.resolve(clients.s3, ref)
-        result = _load_locked(resolved, spec, clients, settings, request_id, deadline, started)
+        ref = extract.resolve(clients.s3, ref)
+        result = _load_locked(ref, spec, clients, settings, request_id, deadline, started)
     except StaleObject as exc:
         result = Outcome(Status.SKIPPED, ref.bucket, ref.key, spec.table, spec.mode, reason=str(exc))
     if isinstance(result, Recorded):
@@ -71,6 +71,8 @@ def _publish_outcome(outcome: Outcome, clients: Clients, settings: Settings, req
     outcome.version_id = outcome.version_id or ref.version_id
     outcome.etag = outcome.etag or ref.etag
     body = message_body(outcome, max_errors=settings.max_errors_in_message, redact=settings.redact_values)
+    if outcome.status is Status.FAILED and settings.quarantine_prefix:
+        quarantine.store(clients.s3, ref, settings.quarantine_prefix, outcome, body)
     _publish(clients, settings, body)
     return body
 
