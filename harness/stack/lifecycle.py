@@ -12,10 +12,12 @@ from harness.stack.embedded import EmbeddedBackend
 from harness.stack.errors import StackError
 from harness.stack.external import ExternalBackend
 from harness.stack.info import StackInfo
+from harness.stack.localstack import LocalStackBackend
 
 BACKENDS: dict[str, type[StackBackend]] = {
     EmbeddedBackend.name: EmbeddedBackend,
     ExternalBackend.name: ExternalBackend,
+    LocalStackBackend.name: LocalStackBackend,
 }
 DEFAULT_BACKEND = EmbeddedBackend.name
 
