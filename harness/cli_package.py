@@ -43,6 +43,14 @@ def package(
             "--cache-dir", envvar="HARNESS_WHEEL_CACHE", help=f"Downloaded wheels [default: {default_cache_dir()}]"
         ),
     ] = None,
+    compile_bytecode: Annotated[
+        bool,
+        typer.Option(
+            "--compile",
+            help="Also ship .pyc files made by a local CPython of the target version: a cold start then "
+            "skips compiling (Lambda cannot write __pycache__).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Build lambda_function.zip (our package + manylinux wheels, minus what Lambda provides) and size-check it.
@@ -52,7 +60,9 @@ def package(
     try:
         spinner = console.status(f"resolving and zipping for python{python.value} {arch.value} ...")
         with nullcontext() if as_json else spinner:
-            result = build_package(python.value, arch.value, out_dir=out, cache_dir=cache_dir)
+            result = build_package(
+                python.value, arch.value, out_dir=out, cache_dir=cache_dir, compile_bytecode=compile_bytecode
+            )
     except PackagingError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None

@@ -8,6 +8,7 @@ into a cache, and write a deterministic zip with a size check against Lambda's l
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import tomllib
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.packaging_compile import compiled_entries
 from harness.packaging_resolve import (
     RUNTIME_PROVIDED,
     PackagingError,
@@ -80,6 +82,7 @@ class BuildResult:
     file_count: int
     distributions: tuple[DistributionSize, ...]  # largest (unzipped) first, our package included
     excluded: dict[str, str] = field(default_factory=dict)
+    compiled: bool = False  # ships .pyc files for the target Python
     seconds: float = 0.0
 
     @property
@@ -125,8 +128,12 @@ def build_package(
     out_dir: Path | None = None,
     cache_dir: Path | None = None,
     project: Path | None = None,
+    compile_bytecode: bool = False,
 ) -> BuildResult:
-    """Resolve, fetch and zip for one runtime and architecture; returns what was built and how big it is."""
+    """Resolve, fetch and zip for one runtime and architecture; returns what was built and how big it is.
+
+    `compile_bytecode` adds .pyc files made by an interpreter of the target version (see packaging_compile).
+    """
     started = time.monotonic()
     project = project or project_root()
     target: Target = make_target(python, architecture)
@@ -140,7 +147,10 @@ def build_package(
     if not any(e.arcname == f"{PACKAGE_NAME}/__init__.py" for e in entries):
         raise PackagingError(f"{project / PACKAGE_NAME} has no __init__.py: nothing to deploy")
     zip_path = (out_dir or project / "dist") / ZIP_NAME
-    write_zip(entries, zip_path)
+    with tempfile.TemporaryDirectory(prefix="harness-bytecode-") as staging:
+        if compile_bytecode:
+            entries = merge_entries([entries, compiled_entries(entries, python, Path(staging))])
+        write_zip(entries, zip_path)
 
     zipped = compressed_sizes(zip_path)
     versions = {dist.name: dist.version for dist in plan.bundled}
@@ -154,5 +164,6 @@ def build_package(
         file_count=len(entries),
         distributions=_distribution_sizes(entries, zipped, versions),
         excluded=plan.excluded,
+        compiled=compile_bytecode,
         seconds=round(time.monotonic() - started, 1),
     )

@@ -1,9 +1,10 @@
 """Run the built zip the way Lambda would: unpacked alone, in a clean interpreter of the target Python.
 
 Lambda's sys.path is the function's folder, then the runtime's own packages (boto3 and friends),
-then the standard library. We rebuild exactly that: `python -I -S` (no site-packages, no
-PYTHONPATH, no user site), the unzipped folder first, then a folder with the runtime-provided
-packages copied from this environment. Nothing from the development virtualenv leaks in.
+then the standard library. We rebuild exactly that: `python -I -S -B` (no site-packages, no
+PYTHONPATH, no user site, no byte code written: /var/task is read-only), the unzipped folder
+first, then a folder with the runtime-provided packages copied from this environment. Nothing
+from the development virtualenv leaks in.
 """
 
 from __future__ import annotations
@@ -140,10 +141,12 @@ def invoke(
     """Call lambda_handler once in a fresh `python -I -S` with only the given environment (env -i style)."""
     home.mkdir(parents=True, exist_ok=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "TZ": "UTC", **environment}
+    # -B: Lambda's /var/task is read-only, so no run may leave byte code behind for the next one.
     command = [
         str(interpreter.path),
         "-I",
         "-S",
+        "-B",
         "-c",
         INVOKE_SCRIPT,
         str(task_dir),

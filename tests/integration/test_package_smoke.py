@@ -24,7 +24,8 @@ from harness.stack import StackInfo, stack_client
 
 pytestmark = pytest.mark.slow
 
-VERSIONS = ("3.11", "3.12", "3.13")
+# (python, ship .pyc): every runtime plain, and python3.11 once more with `--compile` byte code.
+CASES = [("3.11", False), ("3.12", False), ("3.13", False), ("3.11", True)]
 HEADER = "user_id,email,full_name,country_code,signup_date,is_active"
 
 
@@ -55,9 +56,9 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return runtime_provided_dir(tmp_path_factory.mktemp("lambda-runtime"))
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(("version", "compiled"), CASES, ids=["3.11", "3.12", "3.13", "3.11-compiled"])
 def test_zip_handles_an_s3_event_in_a_clean_interpreter(
-    version: str, stack: StackInfo, runtime_dir: Path, tmp_path: Path
+    version: str, compiled: bool, stack: StackInfo, runtime_dir: Path, tmp_path: Path
 ) -> None:
     interpreter = find_interpreter(version)
     if interpreter is None:
@@ -65,10 +66,12 @@ def test_zip_handles_an_s3_event_in_a_clean_interpreter(
         print(f"SKIP: {reason}", file=sys.stderr)
         pytest.skip(reason)
 
-    built = build_package(version, "x86_64", out_dir=tmp_path / "dist")
+    built = build_package(version, "x86_64", out_dir=tmp_path / "dist", compile_bytecode=compiled)
     task_dir = unpack(built.zip_path, tmp_path / "task")
+    pyc = task_dir / "pandas" / "__pycache__" / f"__init__.cpython-{version.replace('.', '')}.pyc"
+    assert pyc.is_file() == compiled
 
-    tag = f"py{version.replace('.', '')}"
+    tag = f"py{version.replace('.', '')}" + ("c" if compiled else "")
     body, rows = _users_csv(tag)
     key = f"smoke-{tag}-{uuid.uuid4().hex[:8]}/users.csv"
     s3 = stack_client(stack, "s3")
@@ -86,7 +89,8 @@ def test_zip_handles_an_s3_event_in_a_clean_interpreter(
     assert [o["status"] for o in outcomes] == ["SUCCEEDED"], run.explain()
     assert outcomes[0]["rows_loaded"] == len(rows)
     print(
-        f"python{version}: cold `import lambda_function` {payload['import_seconds']:.2f} s, "
+        f"python{version}{' with .pyc' if compiled else ''}: "
+        f"cold `import lambda_function` {payload['import_seconds']:.2f} s, "
         f"zip {built.zipped_bytes / 2**20:.1f} MiB",
         file=sys.stderr,
     )

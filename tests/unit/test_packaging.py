@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from harness.packaging import (
     project_root,
     runtime_requirements,
 )
+from harness.packaging_compile import compiled_entries
 from harness.packaging_report import size_report
 from harness.packaging_resolve import (
     PackagingError,
@@ -279,3 +281,22 @@ def test_size_report_flags_either_limit(zipped: int, unzipped: int) -> None:
 def test_limits_are_lambdas_byte_counts() -> None:
     assert ZIPPED_LIMIT == 52_428_800
     assert UNZIPPED_LIMIT == 262_144_000
+
+
+def test_compiled_bytecode_is_unchecked_hash_and_reproducible(tmp_path: Path) -> None:
+    entries = _entries(tmp_path)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    first = compiled_entries(entries, version, tmp_path / "stage-1")
+    second = compiled_entries(entries, version, tmp_path / "stage-2")
+    names = [e.arcname for e in first]
+    assert names == [
+        f"demo/__pycache__/__init__.{tag}.pyc",
+        f"lambda_function/__pycache__/__init__.{tag}.pyc",
+        f"lambda_function/sub/__pycache__/x.{tag}.pyc",
+    ]
+    assert [e.origin for e in first] == ["demo", "lambda_function", "lambda_function"]
+    for a, b in zip(first, second, strict=True):
+        data = a.source.read_bytes()
+        assert data == b.source.read_bytes()
+        assert int.from_bytes(data[4:8], "little") == 0b01  # hash-based, source not checked at import
