@@ -81,6 +81,13 @@ def test_database_url_with_a_bad_port_raises_configuration_error():
         load_settings({**MINIMAL, "DATABASE_URL": "postgresql+psycopg://ingest:s3cr3t-Pw@db.internal:port/db"})
 
 
+@pytest.mark.xfail(strict=True, reason="config.py:69 only checks the 'arn:' prefix: a queue ARN passes and every "
+                                       "publish then fails at run time (a transient error, retried) instead")
+def test_topic_arn_of_another_service_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="SNS_TOPIC_ARN"):
+        load_settings({**MINIMAL, "SNS_TOPIC_ARN": "arn:aws:sqs:eu-west-1:123456789012:ingest-outcomes"})
+
+
 def test_configuration_errors_never_echo_the_password():
     with pytest.raises(ConfigurationError) as caught:
         load_settings({**MINIMAL, "DATABASE_URL": "mysql://ingest:s3cr3t-Pw@db.internal/warehouse"})

@@ -108,8 +108,8 @@ def test_trailing_blank_lines_after_crlf_records_are_tolerated():
     assert validate((HEADER + ROW1 + b"\n\n").replace(b"\n", b"\r\n")).ok
 
 
-@pytest.mark.xfail(strict=True, reason="csvblocks.py CsvReader.blocks strips trailing blank lines only when EOF "
-                                       "was seen before the last block was cut (line 132)")
+@pytest.mark.xfail(strict=True, reason="csvblocks.py:141 CsvReader.blocks strips trailing blank lines only if "
+                                       "EOF was already seen when the last block was cut")
 def test_trailing_blank_lines_are_tolerated_when_the_last_read_fills_a_block():
     data = csv_file(USERS, [users_row(i) for i in range(1, 3001)]) + b"\n\n"
 
@@ -159,7 +159,7 @@ def test_empty_file_fails_as_a_whole(data):
     assert validate(data).errors == [RowError(None, None, None, "file is empty")]
 
 
-BLANK_TAIL_BUG = ("csvblocks.py:155 _strip_trailing_blank_lines turns data made only of blank lines into b'\\n' "
+BLANK_TAIL_BUG = ("csvblocks.py:166-171 _strip_trailing_blank_lines turns data made only of blank lines into b'\\n' "
                   "(one blank record) instead of b''")
 
 
@@ -191,7 +191,7 @@ def test_invalid_utf8_in_the_header_fails_as_a_whole():
     assert (error.row, error.rule) == (None, "header is not valid UTF-8")
 
 
-@pytest.mark.xfail(strict=True, reason="csvblocks.py:96 csv.reader(strict=True) raises csv.Error, not FileRejected")
+@pytest.mark.xfail(strict=True, reason="csvblocks.py:102 csv.reader(strict=True) raises csv.Error, not FileRejected")
 @pytest.mark.parametrize("header", [
     b'"user_id"x,email,full_name,country_code,signup_date,is_active\n',  # text after a closing quote
     b"user_id\r,email,full_name,country_code,signup_date,is_active\n",  # bare CR in the header
