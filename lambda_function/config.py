@@ -32,7 +32,7 @@ class Settings:
     block_bytes: int = 4 * 1024 * 1024
     max_record_bytes: int = 1024 * 1024
     max_object_bytes: int = 10 * 1024**3
-    max_decompressed_bytes: int = 50 * 1024**3
+    max_decompressed_bytes: int = 20 * 1024**3
     max_errors_in_message: int = 50
     redact_values: bool = False
     deadline_margin_ms: int = 10_000

@@ -25,7 +25,7 @@ from .rules import Rule, check_column, explain, rule_for, today_utc
 from .tables import TableSpec
 from .uniqueness import UniqueTracker, column_keys
 
-MAX_ERRORS_KEPT = 10_000  # a full report for the producer; beyond this only counts grow
+MAX_ERRORS_KEPT = 10_000  # a full report for the producer; reading stops once this many are found
 
 
 @dataclass
@@ -147,12 +147,18 @@ class BlockValidator:
         return tracker.first_row_of(keys, checks)
 
 
-def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024) -> Iterator[bytes]:
-    """Stream-decompress gzip (several members allowed) with a cap on the total output (bombs)."""
+MAX_GZIP_RATIO = 200  # real CSVs compress 5-50x; a bomb compresses about 1000x
+RATIO_GRACE_BYTES = 64 * 1024 * 1024
+
+
+def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024,
+           max_ratio: int = MAX_GZIP_RATIO) -> Iterator[bytes]:
+    """Stream-decompress gzip (several members allowed), capping total output and ratio (bombs)."""
     inflater = zlib.decompressobj(wbits=31)
     in_member = False
-    produced = 0
+    produced = consumed = 0
     for chunk in chunks:
+        consumed += len(chunk)
         data = chunk
         while data:
             in_member = True
@@ -165,6 +171,9 @@ def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 102
             if produced > max_output:
                 raise FileRejected([RowError(None, None, None,
                                              f"decompressed size at most {max_output:,} bytes")])
+            if produced > RATIO_GRACE_BYTES and produced > max_ratio * consumed:
+                raise FileRejected([RowError(None, None, None,
+                                             f"compression ratio at most {max_ratio}:1 (a gzip bomb?)")])
             if out:
                 yield out
             if inflater.eof:  # a member ended: the rest (if any) is the next member
@@ -180,7 +189,7 @@ class CheckedCsv:
     """One file being checked: the header first, then blocks that passed (original bytes for COPY)."""
 
     def __init__(self, chunks: Iterable[bytes], spec: TableSpec, *, gzipped: bool = False,
-                 limits: Limits | None = None, max_decompressed: int = 64 * 1024**3, today: date | None = None) -> None:
+                 limits: Limits | None = None, max_decompressed: int = 20 * 1024**3, today: date | None = None) -> None:
         if gzipped:
             chunks = gunzip(chunks, max_decompressed)
         self.spec = spec
@@ -208,6 +217,8 @@ class CheckedCsv:
             if errors:
                 self.result.add(errors)
                 self.result.rows_rejected += len({e.row for e in errors})
+                if self.result.error_count >= MAX_ERRORS_KEPT:
+                    break  # enough to fix the file; reading on would only cost time
             elif self.result.ok:
                 yield block
         if not self.result.ok:
