@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.stack import StackInfo, ephemeral_stack
+from harness.stack import StackInfo, backend_name, ephemeral_stack
 
 # Another module contributes data fixtures; collection must work before it exists.
 if (Path(__file__).parent / "fixtures_plugin.py").exists():
@@ -16,8 +16,8 @@ if (Path(__file__).parent / "fixtures_plugin.py").exists():
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackInfo]:
-    """One embedded stack (moto server + real PostgreSQL) for the whole test session."""
-    with ephemeral_stack("embedded") as info:
+    """One stack for the whole test session: embedded (moto + real PostgreSQL) unless HARNESS_BACKEND names another."""
+    with ephemeral_stack(backend_name()) as info:
         yield info
 
 
