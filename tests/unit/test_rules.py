@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lambda_function.validate as validate_module
 from lambda_function.csvblocks import Limits
 from lambda_function.errors import RowError
 from lambda_function.rules import check_column, explain, rule_for
@@ -286,3 +287,15 @@ def test_check_is_the_same_on_a_block_and_on_single_values():
 
     assert together == [bool(check_column(column, rule, np.array([v], dtype=object))[0]) for v in values]
     assert together == [True, False, True, False]
+
+
+def test_errors_beyond_the_kept_maximum_are_counted_not_kept(monkeypatch):
+    monkeypatch.setattr(validate_module, "MAX_ERRORS_KEPT", 20)
+    rows = [users_row(i, is_active="yes") for i in range(1, 31)]
+
+    result = validate(csv_file(USERS, rows))
+
+    assert [e.row for e in result.errors] == list(range(1, 21))
+    assert result.error_count == 30
+    assert result.rows_rejected == 30
+    assert result.truncated
