@@ -167,11 +167,11 @@ def plan_bundle(
     pending: list[tuple[str, frozenset[str]]] = []
     for text in requirements:
         requirement = Requirement(text)
-        name = canonicalize_name(requirement.name)
-        if name in provided:
-            needed_from_runtime.setdefault(name, set()).add("this project")
+        root: str = canonicalize_name(requirement.name)
+        if root in provided:
+            needed_from_runtime.setdefault(root, set()).add("this project")
         elif _applies(requirement, frozenset(), environment):
-            pending.append((name, frozenset(requirement.extras)))
+            pending.append((root, frozenset(requirement.extras)))
     while pending:
         name, extras = pending.pop()
         if (name, extras) in seen:
@@ -190,12 +190,12 @@ def plan_bundle(
                 pending.append((child, frozenset(requirement.extras)))
     bundled_names = {name for name, _ in seen}
     excluded: dict[str, str] = {}
-    for name in sorted(set(resolved) - bundled_names):
-        if name in provided:
-            users = sorted(needed_from_runtime.get(name, set()))
-            excluded[name] = "provided by the Lambda runtime" + (f" (used by {', '.join(users)})" if users else "")
+    for left_out in sorted(set(resolved) - bundled_names):
+        if left_out in provided:
+            users = sorted(needed_from_runtime.get(left_out, set()))
+            excluded[left_out] = "provided by the Lambda runtime" + (f" (used by {', '.join(users)})" if users else "")
         else:
-            excluded[name] = "needed only by packages the Lambda runtime provides"
+            excluded[left_out] = "needed only by packages the Lambda runtime provides"
     bundled = tuple(resolved[name] for name in sorted(bundled_names))
     return DependencyPlan(bundled, excluded)
 

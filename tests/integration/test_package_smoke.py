@@ -30,7 +30,7 @@ HEADER = "user_id,email,full_name,country_code,signup_date,is_active"
 
 
 def _users_csv(tag: str) -> tuple[str, list[tuple[object, ...]]]:
-    rows = [
+    rows: list[tuple[object, ...]] = [
         (1, f"ann.{tag}@example.com", "Ann Lee", "GB", "2020-01-02", True),
         (2, f"bo.{tag}@example.com", "Bo Ström", "SE", "2021-06-30", False),
         (3, f"chen.{tag}@example.org", "陈伟", "CN", "2019-12-31", True),

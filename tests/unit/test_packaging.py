@@ -30,6 +30,7 @@ from harness.packaging_resolve import (
 )
 from harness.packaging_zip import (
     FIXED_DATE_TIME,
+    ZipEntry,
     installed_path,
     merge_entries,
     package_entries,
@@ -196,7 +197,7 @@ def _small_tree(root: Path) -> Path:
     return package
 
 
-def _entries(tmp_path: Path) -> list:  # type: ignore[type-arg]
+def _entries(tmp_path: Path) -> list[ZipEntry]:
     wheel = _make_wheel(tmp_path / "demo-1.0-py3-none-any.whl")
     return merge_entries([package_entries(_small_tree(tmp_path), "lambda_function"), wheel_entries(wheel, "demo")])
 
