@@ -75,7 +75,8 @@ def _running_stack(directory: Path) -> StackInfo:
 
 def up(
     backend: Annotated[
-        str | None, typer.Option("--backend", envvar="HARNESS_BACKEND", help="embedded | external.")
+        str | None,
+        typer.Option("--backend", envvar="HARNESS_BACKEND", help="embedded | localstack | compose | external."),
     ] = None,
     aws_endpoint_url: Annotated[
         str | None, typer.Option(envvar="HARNESS_AWS_ENDPOINT_URL", help="external: AWS endpoint.")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.stack.backend import StackBackend
+from harness.stack.compose import ComposeBackend
 from harness.stack.embedded import EmbeddedBackend
 from harness.stack.errors import StackError
 from harness.stack.external import ExternalBackend
@@ -18,6 +19,7 @@ BACKENDS: dict[str, type[StackBackend]] = {
     EmbeddedBackend.name: EmbeddedBackend,
     ExternalBackend.name: ExternalBackend,
     LocalStackBackend.name: LocalStackBackend,
+    ComposeBackend.name: ComposeBackend,
 }
 DEFAULT_BACKEND = EmbeddedBackend.name
 
