@@ -32,6 +32,9 @@ _TIMESTAMP = re.compile(
     r"(?:Z|[+-](?:0[0-9]|1[0-5])(?::?[0-5][0-9])?)"
 )
 _BOOLEANS = frozenset("".join(p) for word in ("true", "false") for p in product(*((c, c.upper()) for c in word)))
+_UUID_HYPHENS = [8, 13, 18, 23]
+_UUID_HEX_COLS = [i for i in range(36) if i not in _UUID_HYPHENS]
+_TS_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
@@ -83,8 +86,38 @@ def _lengths(values: Values, *, strip: bool = False) -> np.ndarray:
     return np.fromiter(map(len, values), dtype=np.int64, count=len(values))
 
 
+def _is_digit(c: np.ndarray) -> np.ndarray:
+    return (c >= 48) & (c <= 57)
+
+
+def _number_chars(c: np.ndarray) -> bool:
+    """Every byte one of 0-9 . + - e E (or padding)."""
+    return bool(np.all(_is_digit(c) | (c == 46) | (c == 43) | (c == 45) | ((c | 32) == 101) | (c == 0)))
+
+
+def _ascii_matrix(values: Values, width: int) -> np.ndarray | None:
+    """(n, width) bytes, zero-padded (a longer value is cut: callers look at column width-1); None if not ASCII."""
+    try:
+        return values.astype(f"S{width}").view(np.uint8).reshape(len(values), width)
+    except UnicodeEncodeError:
+        return None
+
+
 def bigint_values(values: Values) -> tuple[np.ndarray, np.ndarray]:
     """(ok, value) for whole numbers 1..BIGINT_MAX written as plain digits (leading zeros allowed)."""
+    # Fast path: every value 1-32 ASCII digits -> one bulk int conversion (it raises past int64).
+    c = _ascii_matrix(values, 33)
+    if c is not None and len(values) and not c[:, 32].any() and c[:, 0].all() and np.all(_is_digit(c) | (c == 0)):
+        try:
+            value = np.array(list(map(int, values)), dtype=np.int64)
+        except (OverflowError, ValueError):
+            pass
+        else:
+            return value >= 1, value
+    return _bigint_values_exact(values)
+
+
+def _bigint_values_exact(values: Values) -> tuple[np.ndarray, np.ndarray]:
     width = 33
     cp = _codepoints(values, width)
     present = cp != 0
@@ -106,6 +139,20 @@ def bigint_values(values: Values) -> tuple[np.ndarray, np.ndarray]:
 
 def uuid_values(values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ok, high, low): canonical 8-4-4-4-12 hex UUIDs in any case, as two 64-bit halves."""
+    c = _ascii_matrix(values, 37)
+    if c is None:  # a non-ASCII value is never a UUID; the exact path says which
+        return _uuid_values_exact(values)
+    h = c[:, _UUID_HEX_COLS]
+    digit, lower = _is_digit(h), (h | 32) - 97  # letters a-f -> 0..5 (uint8 wraps the rest high)
+    ok = (c[:, 36] == 0) & np.all(c[:, _UUID_HYPHENS] == 45, axis=1) & np.all(digit | (lower <= 5), axis=1)
+    nibble = np.where(digit, h - 48, lower + 10)
+    # two nibbles per byte, then the 16 bytes read as two big-endian 64-bit words (garbage where not ok)
+    packed = np.ascontiguousarray((nibble[:, 0::2] << 4) | (nibble[:, 1::2] & 15))
+    halves = packed.view(">u8").astype(np.uint64)
+    return ok, np.ascontiguousarray(halves[:, 0]), np.ascontiguousarray(halves[:, 1])
+
+
+def _uuid_values_exact(values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cp = _codepoints(values, 37)
     hyphens = [8, 13, 18, 23]
     hex_cols = [i for i in range(36) if i not in hyphens]
@@ -132,6 +179,8 @@ class Rule:
     summary: str
     check: Callable[[Values], np.ndarray]
     explain_nonempty: Callable[[str], str | None]
+    # (ok, parsed parts) for kinds whose parsed form is also the uniqueness key (bigint, UUID halves)
+    parse: Callable[[Values], tuple[np.ndarray, tuple[np.ndarray, ...]]] | None = None
 
 
 def _bigint_explain(v: str) -> str | None:
@@ -165,6 +214,37 @@ def _past_date_explain(v: str, today: date) -> str | None:
 
 
 def _timestamp_check(values: Values) -> np.ndarray:
+    ok = _timestamp_common(values)
+    if ok is None:
+        return _timestamp_check_exact(values)
+    rest = np.flatnonzero(~ok)
+    if len(rest):  # other spellings (no seconds, ±hh, ±hhmm) and bad values: the exact rule decides
+        ok[rest] = _timestamp_check_exact(values[rest])
+    return ok
+
+
+def _timestamp_common(values: Values) -> np.ndarray | None:
+    """Sound, not complete: True only for YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}](Z|±hh:mm) that the exact rule accepts."""
+    c = _ascii_matrix(values, 33)
+    if c is None:
+        return None
+    d = _is_digit(c)
+    length = np.count_nonzero(c, axis=1)
+    ok = (d[:, _TS_DIGITS].all(axis=1) & (c[:, 4] == 45) & (c[:, 7] == 45) & ((c[:, 10] == 84) | (c[:, 10] == 32))
+          & (c[:, 13] == 58) & (c[:, 16] == 58) & (c[:, 11] <= 50) & (c[:, 14] <= 53) & (c[:, 17] <= 53))
+    dot = c[:, 19] == 46
+    fraction = np.cumprod(d[:, 20:27], axis=1).sum(axis=1)  # digits right after the dot (7 = too many)
+    ok &= ~dot | ((fraction >= 1) & (fraction <= 6))
+    zone_at = np.where(dot, 20 + fraction, 19)
+    z = np.take_along_axis(c, np.minimum(zone_at[:, None] + np.arange(6), 32), axis=1)
+    utc = (z[:, 0] == 90) & (length == zone_at + 1)
+    offset = (((z[:, 0] == 43) | (z[:, 0] == 45)) & (length == zone_at + 6) & (z[:, 3] == 58)
+              & ((z[:, 1] == 48) & _is_digit(z[:, 2]) | (z[:, 1] == 49) & (z[:, 2] >= 48) & (z[:, 2] <= 53))
+              & (z[:, 4] >= 48) & (z[:, 4] <= 53) & _is_digit(z[:, 5]))
+    return ok & (utc | offset) & _calendar_ok(c) & (_number(c, 11, 13) <= 23)
+
+
+def _timestamp_check_exact(values: Values) -> np.ndarray:
     shape = _fullmatch(_TIMESTAMP, values)
     cp = _codepoints(values, 14)
     hour = _number(cp, 11, 13)
@@ -183,18 +263,37 @@ def _timestamp_explain(v: str) -> str | None:
 
 
 def _double_check(values: Values) -> np.ndarray:
+    # Only [0-9.+-eE] and float() accepts every value <=> every value matches _NUMBER (float() also takes
+    # blanks, "_", "nan", "inf" and non-ASCII digits: none of them passes the character check).
+    c = _ascii_matrix(values, 33)
+    if c is not None and len(values) and not c[:, 32].any() and _number_chars(c):
+        try:
+            parsed = np.array(list(map(float, values)), dtype=np.float64)
+        except ValueError:
+            pass
+        else:
+            return _finite_nonunderflow(values, np.arange(len(values)), parsed)
+    return _double_check_exact(values)
+
+
+def _double_check_exact(values: Values) -> np.ndarray:
     shape = _fullmatch(_NUMBER, values)
     out = shape.copy()
     idx = np.flatnonzero(shape)
     if len(idx):
         parsed = np.array([float(v) for v in values[idx]], dtype=np.float64)
-        bad = ~np.isfinite(parsed)
-        zero = np.flatnonzero(parsed == 0.0)
-        if len(zero):  # PostgreSQL refuses a non-zero literal that underflows to 0
-            underflow = np.array([_mantissa_nonzero(values[idx[z]]) for z in zero], dtype=bool)
-            bad[zero] |= underflow
-        out[idx] = ~bad
+        out[idx] = _finite_nonunderflow(values, idx, parsed)
     return out
+
+
+def _finite_nonunderflow(values: Values, idx: np.ndarray, parsed: np.ndarray) -> np.ndarray:
+    """For values[idx] parsed as numbers: finite, and not a non-zero literal that underflows to 0."""
+    bad = ~np.isfinite(parsed)
+    zero = np.flatnonzero(parsed == 0.0)
+    if len(zero):  # PostgreSQL refuses a non-zero literal that underflows to 0
+        underflow = np.array([_mantissa_nonzero(values[idx[z]]) for z in zero], dtype=bool)
+        bad[zero] |= underflow
+    return ~bad
 
 
 def _mantissa_nonzero(v: str) -> bool:
@@ -213,15 +312,27 @@ def _double_explain(v: str) -> str | None:
     return None
 
 
+def _bigint_parse(values: Values) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    ok, value = bigint_values(values)
+    return ok, (value,)
+
+
+def _uuid_parse(values: Values) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    ok, hi, lo = uuid_values(values)
+    return ok, (hi, lo)
+
+
 def rule_for(column: ColumnSpec, today: date) -> Rule:
     """The Rule of one column; `today` is fixed per invocation so a file straddling midnight is judged once."""
     kind = column.kind
     if kind == "positive_bigint":
-        return Rule("whole number ≥ 1 that fits bigint", lambda v: bigint_values(v)[0], _bigint_explain)
+        return Rule("whole number ≥ 1 that fits bigint", lambda v: bigint_values(v)[0], _bigint_explain,
+                    parse=_bigint_parse)
     if kind == "uuid":
         return Rule("UUID (8-4-4-4-12 hex digits)", lambda v: uuid_values(v)[0],
                     lambda v: None if uuid_values(np.array([v], dtype=object))[0][0]
-                    else "UUID (8-4-4-4-12 hex digits)")
+                    else "UUID (8-4-4-4-12 hex digits)",
+                    parse=_uuid_parse)
     if kind == "email":
         rule = "plausible email address (local@domain.tld)"
         return Rule(rule, _email_check, lambda v: None if _email_check(np.array([v], dtype=object))[0] else rule)

@@ -16,14 +16,19 @@ from .tables import ColumnSpec
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def column_keys(column: ColumnSpec, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(key, check) words for a column's values (only called on values that passed their rule)."""
+def column_keys(column: ColumnSpec, values: np.ndarray,
+                parsed: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(key, check) words for a column's values (only called on values that passed their rule).
+
+    `parsed` is what the column's rule already computed for these values (Rule.parse), so a block's
+    UUIDs or integers are parsed once, not once for the rule and again here.
+    """
     if column.kind == "positive_bigint":
-        _, v = bigint_values(values)
+        (v,) = parsed if parsed is not None else bigint_values(values)[1:]
         u = v.view(np.uint64)
         return u, u
     if column.kind == "uuid":
-        _, hi, lo = uuid_values(values)
+        hi, lo = parsed if parsed is not None else uuid_values(values)[1:]
         with np.errstate(over="ignore"):
             return hi ^ (lo * _MIX), lo
     text = pd.Series(values, dtype=object)
@@ -54,17 +59,19 @@ class UniqueTracker:
                 j -= 1
             repeats.append((int(rows[i + 1]), int(rows[j])))
         # against earlier blocks
-        lo = np.searchsorted(self._keys, keys, side="left")
         hi = np.searchsorted(self._keys, keys, side="right")
-        for i in np.flatnonzero(hi > lo):
-            hits = np.flatnonzero(self._checks[lo[i]:hi[i]] == checks[i])
+        held = np.flatnonzero(hi > 0)
+        held = held[self._keys[hi[held] - 1] == keys[held]]  # key already seen: its run ends at hi
+        for i in held:
+            lo = int(np.searchsorted(self._keys, keys[i], side="left"))
+            hits = np.flatnonzero(self._checks[lo:hi[i]] == checks[i])
             if len(hits):
-                repeats.append((int(rows[i]), int(self._rows[lo[i] + hits[0]])))
-        merged = np.concatenate((self._keys, keys))
-        merge_order = np.argsort(merged, kind="stable")  # two sorted runs: timsort merges in linear time
-        self._keys = merged[merge_order]
-        self._checks = np.concatenate((self._checks, checks))[merge_order]
-        self._rows = np.concatenate((self._rows, rows))[merge_order]
+                repeats.append((int(rows[i]), int(self._rows[lo + hits[0]])))
+        # Insert after equal keys already held (earlier rows first): one new array per field, no
+        # concatenated copy plus merge order, so the peak stays near 24 bytes a row.
+        self._keys = np.insert(self._keys, hi, keys)
+        self._checks = np.insert(self._checks, hi, checks)
+        self._rows = np.insert(self._rows, hi, rows)
         return sorted(set(repeats))
 
     def first_row_of(self, keys: np.ndarray, checks: np.ndarray) -> int | None:

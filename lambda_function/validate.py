@@ -81,17 +81,32 @@ class BlockValidator:
         self.header = header
         today = today or today_utc()
         self._rules: dict[str, Rule] = {c.name: rule_for(c, today) for c in spec.columns}
+        self._trackers = {c.name: UniqueTracker() for c in spec.columns if c.unique}
+        self._parsed: dict[str, tuple[np.ndarray, ...]] = {}  # this block's parsed keys, reused for uniqueness
+        # The block parser never yields NaN (na_filter=False, empty fields are ""), so pandera's own null
+        # handling (nullable=False, ignore_na=True) would only rescan every column per block: off.
         self._schema = pa.DataFrameSchema(
-            {c.name: pa.Column(checks=pa.Check(self._check_fn(c.name), name=self._rules[c.name].summary),
-                               nullable=False)
+            {c.name: pa.Column(checks=pa.Check(self._check_fn(c.name), name=self._rules[c.name].summary,
+                                               ignore_na=False),
+                               nullable=True)
              for c in spec.columns},
             strict=True,
         )
-        self._trackers = {c.name: UniqueTracker() for c in spec.columns if c.unique}
 
     def _check_fn(self, name: str) -> Callable[[pd.Series], pd.Series]:
         column, rule = self.spec.column(name), self._rules[name]
-        return lambda s: pd.Series(check_column(column, rule, s.to_numpy(dtype=object)), index=s.index)
+        keep_parsed = name in self._trackers and rule.parse is not None
+
+        def check(s: pd.Series) -> pd.Series:
+            values = s.to_numpy(dtype=object)
+            if keep_parsed and rule.parse is not None and not (values == "").any():
+                ok, parts = rule.parse(values)
+                self._parsed[name] = parts
+            else:
+                ok = check_column(column, rule, values)
+            return pd.Series(ok, index=s.index)
+
+        return check
 
     def validate(self, block: Block) -> list[RowError]:
         errors = structure_errors(block, self.header)
@@ -103,6 +118,7 @@ class BlockValidator:
         )
         if len(frame) != block.rows:  # structure_errors guarantees agreement; never load on doubt
             return [RowError(block.first_row, None, None, "records readable unambiguously as CSV")]
+        self._parsed.clear()
         errors = self._rule_errors(frame, block.first_row)
         errors.extend(self._uniqueness_errors(frame, block.first_row, errors))
         order = self.spec.column_names
@@ -132,7 +148,8 @@ class BlockValidator:
             values = frame[name].to_numpy(dtype=object)
             rows = np.arange(first_row, first_row + len(values), dtype=np.int64)
             keep = np.array([(int(r), name) not in bad for r in rows]) if bad else np.ones(len(rows), bool)
-            keys, checks = column_keys(col, values[keep])
+            parsed = self._parsed.get(name)
+            keys, checks = column_keys(col, values[keep], None if parsed is None else tuple(p[keep] for p in parsed))
             rule = "unique in the file" + (" ignoring case" if col.unique == "casefold" else "")
             for row, first in tracker.add(keys, checks, rows[keep]):
                 errors.append(RowError(row, name, str(values[row - first_row]), f"{rule} (first at row {first})"))
