@@ -8,6 +8,9 @@ index reachable), every test here is skipped with that reason; never silently.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +18,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 import lambda_function
 from harness.stack import StackError, StackInfo, ephemeral_stack, stack_client, stop_stack
 from harness.stack.localstack_venv import ensure_venv
 from harness.stack.processes import is_alive
 from tests.ingest_client import LambdaContext
+from tests.unit.test_compose_backend import FAKE_DOCKER
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +37,7 @@ USERS_CSV = (
 )
 # Spaces and '+' in the key: LocalStack sends `in%20coming/a%2Bb/users.csv`, moto `+` and `%2F`.
 KEY = "in coming/a+b/users.csv"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +98,33 @@ def test_localstack_keeps_object_bytes_in_its_own_folder(localstack_stack: Stack
     (root,) = [Path(d) for d in localstack_stack.runtime.temp_dirs if Path(d).name.startswith("harness-localstack-")]
     assert (root / "s3" / localstack_stack.bucket).is_dir()
     assert not Path("/tmp/localstack-s3-storage").exists()
+
+
+def test_the_docker_suite_runs_with_host_localstack_standing_in_for_its_containers(
+    localstack_stack: StackInfo, tmp_path: Path
+) -> None:
+    # No Docker daemon here: `docker` is the fake from the compose unit tests (see there); the
+    # "containers" it reports are this module's real LocalStack and PostgreSQL. This runs the
+    # pytest-docker fixtures of tests/docker and its tests for real, through `tox -e docker`'s script.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER.format(python=sys.executable))
+    (bin_dir / "docker").chmod(0o755)
+    database = make_url(localstack_stack.database_url)
+    ports = {"postgres": str(database.port), "localstack": localstack_stack.aws_endpoint_url.rsplit(":", 1)[1]}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_DOCKER_LOG": str(tmp_path / "docker.log"),
+        "FAKE_DOCKER_PORTS": json.dumps(ports),
+        "HARNESS_POSTGRES_PASSWORD": str(database.password),
+    }
+    command = [sys.executable, "-m", "harness.stack.compose_check", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    calls = [json.loads(line)["argv"] for line in (tmp_path / "docker.log").read_text().splitlines()]
+    assert ["up", "-d", "--wait", "--wait-timeout", "300", "postgres", "localstack"] in [c[5:] for c in calls]
+    assert calls[-1][5:] == ["down", "-v", "--remove-orphans"]
 
 
 def test_down_stops_exactly_its_processes_and_removes_its_folders(localstack_stack: StackInfo) -> None:
