@@ -53,7 +53,8 @@ def _s3_event(bucket: str, key: str, etag: str, size: int) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return runtime_provided_dir(tmp_path_factory.mktemp("lambda-runtime"))
+    found = [i for i in map(find_interpreter, sorted({version for version, _ in CASES})) if i is not None]
+    return runtime_provided_dir(tmp_path_factory.mktemp("lambda-runtime"), found)
 
 
 @pytest.mark.parametrize(("version", "compiled"), CASES, ids=["3.11", "3.12", "3.13", "3.11-compiled"])
@@ -79,7 +80,8 @@ def test_zip_handles_an_s3_event_in_a_clean_interpreter(
     head = s3.head_object(Bucket=stack.bucket, Key=key)
     event = _s3_event(stack.bucket, key, head["ETag"].strip('"'), head["ContentLength"])
 
-    environment = {**stack.lambda_environment(), "POWERTOOLS_SERVICE_NAME": "csv-ingest-smoke"}
+    schema = f"smoke_{tag}_{uuid.uuid4().hex[:6]}"  # our own schema: other tests' tables stay untouched
+    environment = {**stack.lambda_environment(), "DB_SCHEMA": schema, "POWERTOOLS_SERVICE_NAME": "csv-ingest-smoke"}
     run = invoke(interpreter, task_dir, runtime_dir, event, environment, home=tmp_path / "home")
     assert run.returncode == 0 and run.payload is not None, run.explain()
 
@@ -114,7 +116,7 @@ def test_zip_handles_an_s3_event_in_a_clean_interpreter(
             stored = conn.execute(
                 sa.text(
                     "SELECT user_id, email, full_name, country_code, signup_date::text, is_active"
-                    " FROM public.users ORDER BY user_id"
+                    f" FROM {schema}.users ORDER BY user_id"
                 )
             ).all()
     finally:
