@@ -90,11 +90,6 @@ def _is_digit(c: np.ndarray) -> np.ndarray:
     return (c >= 48) & (c <= 57)
 
 
-def _number_chars(c: np.ndarray) -> bool:
-    """Every byte one of 0-9 . + - e E (or padding)."""
-    return bool(np.all(_is_digit(c) | (c == 46) | (c == 43) | (c == 45) | ((c | 32) == 101) | (c == 0)))
-
-
 def _ascii_matrix(values: Values, width: int) -> np.ndarray | None:
     """(n, width) bytes, zero-padded (a longer value is cut: callers look at column width-1); None if not ASCII."""
     try:
@@ -263,10 +258,35 @@ def _timestamp_explain(v: str) -> str | None:
 
 
 def _double_check(values: Values) -> np.ndarray:
+    c = _ascii_matrix(values, 33)
+    if c is None or not len(values):
+        return _double_check_exact(values)
+    ok = _plain_decimal(c)
+    rest = np.flatnonzero(~ok)
+    if len(rest):  # exponents and anything unusual: bulk float conversion, else the exact rule
+        ok[rest] = _double_check_bulk(values[rest])
+    return ok
+
+
+def _plain_decimal(c: np.ndarray) -> np.ndarray:
+    """Sound, not complete: [+-]? then digits with at most one '.', at least one digit, at most 32 characters.
+
+    Such a literal matches _NUMBER, is never out of double range (|x| < 1e32) and is never a non-zero
+    that underflows to 0 (|x| >= 1e-31), so no float conversion is needed.
+    """
+    first, body = c[:, 0], c[:, 1:]
+    digit = _is_digit(c)
+    return ((c[:, 32] == 0) & np.all(_is_digit(body) | (body == 46) | (body == 0), axis=1) & digit.any(axis=1)
+            & ((first == 43) | (first == 45) | (first == 46) | digit[:, 0]) & (np.count_nonzero(c == 46, axis=1) <= 1))
+
+
+def _double_check_bulk(values: Values) -> np.ndarray:
     # Only [0-9.+-eE] and float() accepts every value <=> every value matches _NUMBER (float() also takes
     # blanks, "_", "nan", "inf" and non-ASCII digits: none of them passes the character check).
     c = _ascii_matrix(values, 33)
-    if c is not None and len(values) and not c[:, 32].any() and _number_chars(c):
+    number_chars = c is not None and np.all(_is_digit(c) | (c == 46) | (c == 43) | (c == 45) | ((c | 32) == 101)
+                                            | (c == 0))
+    if c is not None and len(values) and not c[:, 32].any() and number_chars:
         try:
             parsed = np.array(list(map(float, values)), dtype=np.float64)
         except ValueError:
@@ -312,14 +332,8 @@ def _double_explain(v: str) -> str | None:
     return None
 
 
-def _bigint_parse(values: Values) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    ok, value = bigint_values(values)
-    return ok, (value,)
-
-
-def _uuid_parse(values: Values) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    ok, hi, lo = uuid_values(values)
-    return ok, (hi, lo)
+def _ok_and_parts(result: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    return result[0], result[1:]
 
 
 def rule_for(column: ColumnSpec, today: date) -> Rule:
@@ -327,12 +341,12 @@ def rule_for(column: ColumnSpec, today: date) -> Rule:
     kind = column.kind
     if kind == "positive_bigint":
         return Rule("whole number ≥ 1 that fits bigint", lambda v: bigint_values(v)[0], _bigint_explain,
-                    parse=_bigint_parse)
+                    parse=lambda v: _ok_and_parts(bigint_values(v)))
     if kind == "uuid":
         return Rule("UUID (8-4-4-4-12 hex digits)", lambda v: uuid_values(v)[0],
                     lambda v: None if uuid_values(np.array([v], dtype=object))[0][0]
                     else "UUID (8-4-4-4-12 hex digits)",
-                    parse=_uuid_parse)
+                    parse=lambda v: _ok_and_parts(uuid_values(v)))
     if kind == "email":
         rule = "plausible email address (local@domain.tld)"
         return Rule(rule, _email_check, lambda v: None if _email_check(np.array([v], dtype=object))[0] else rule)
