@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "harness.cli_stack",
     "harness.cli_validate",
     "harness.cli_package",
+    "harness.cli_bench",
 )
 
 

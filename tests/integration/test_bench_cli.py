@@ -1,0 +1,82 @@
+"""`harness bench` for real: a small run through the CLI on its own embedded stack (no timed assertions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.stack import StackInfo
+
+ROWS = 2000
+
+
+@pytest.fixture(scope="module")
+def bench_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    cache = tmp_path_factory.mktemp("bench-cache")
+    result = CliRunner().invoke(app, ["bench", "--rows", str(ROWS), "--repeat", "1", "--json",
+                                      "--cache-dir", str(cache)])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    data["_cache"] = str(cache)
+    return data
+
+
+def test_all_pipelines_ran_and_loaded_rows(bench_json: dict[str, Any]) -> None:
+    pipelines = bench_json["pipelines"]
+    assert set(pipelines) == {"ideal", "handler_cold", "handler_warm", "naive"}
+    for name, figures in pipelines.items():
+        assert figures["rows"] == ROWS, name  # each pipeline's row count was checked in PostgreSQL
+        assert figures["rows_per_s"]["median"] > 0, name
+        assert figures["seconds"]["samples"] == 1, name
+    assert bench_json["ratios"]["handler_vs_ideal"] > 0
+    assert bench_json["ratios"]["handler_vs_naive"] > 0
+
+
+def test_memory_and_import_time_were_read(bench_json: dict[str, Any]) -> None:
+    memory = bench_json["memory"]
+    assert memory["small_rows"] == ROWS // 10
+    assert memory["vmhwm_mb"]["median"] > 20  # VmHWM of a process that imported pandas and psycopg
+    assert memory["vmhwm_small_mb"]["median"] > 20
+    assert bench_json["import_seconds"]["median"] > 0
+    assert bench_json["machine"]["nproc"] >= 1
+    assert bench_json["load_average"]["samples"] >= 2
+
+
+def test_generated_files_are_cached_by_table_rows_and_seed(bench_json: dict[str, Any]) -> None:
+    names = sorted(p.name for p in Path(bench_json["_cache"]).iterdir())
+    assert names == [f"test-{ROWS // 10}-seed0.csv", f"test-{ROWS}-seed0.csv"]
+
+
+def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench's handler process loads a real table: count its rows ourselves before the bench drops it."""
+    import psycopg
+
+    import fixtures
+    import harness.bench_pipelines as pipelines
+    from lambda_function.tables import TABLE_MAPPING
+
+    path = tmp_path / "test.csv"
+    fixtures.write(path, "test", 300, 7)
+    obj = pipelines.upload(stack, path, "bench-check/cold/test.csv", 300)
+    warm = pipelines.upload(stack, path, "bench-check/warm/test.csv", 300)  # same key again would be SKIPPED
+    seen: list[int] = []
+    original = pipelines.count_and_drop
+
+    def count_then_drop(stack: StackInfo, schema: str, table: str) -> int:
+        with psycopg.connect(pipelines.libpq_url(stack)) as conn:
+            row = conn.execute(f'SELECT count(*), count(DISTINCT test_id) FROM "{schema}"."{table}"').fetchone()
+            assert row is not None
+            seen.extend(int(v) for v in row)
+        return original(stack, schema, table)
+
+    monkeypatch.setattr(pipelines, "count_and_drop", count_then_drop)
+    run = pipelines.run_handler(stack, TABLE_MAPPING["test.csv"], obj, warm=warm)
+    assert seen == [300, 300]  # after the warm invocation (the table was emptied in between)
+    assert run.cold_seconds > 0 and run.warm_seconds is not None and run.warm_seconds > 0
+    assert run.cold_vmhwm_mb > 20
