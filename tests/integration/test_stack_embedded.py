@@ -69,17 +69,20 @@ def test_moto_answers_and_has_the_bucket(stack: StackInfo) -> None:
 
 def test_csv_upload_produces_an_s3_event_on_the_events_queue(stack: StackInfo) -> None:
     s3, sqs = stack_client(stack, "s3"), stack_client(stack, "sqs")
-    key = f"incoming/{uuid.uuid4()}/users.csv"
+    prefix = f"incoming/{uuid.uuid4()}/"
+    key = f"{prefix}users.csv"
     s3.put_object(Bucket=stack.bucket, Key=key, Body=b"user_id\n1\n")
     s3.put_object(Bucket=stack.bucket, Key=f"{key}.gz", Body=b"\x1f\x8b")
-    s3.put_object(Bucket=stack.bucket, Key="incoming/readme.txt", Body=b"not a csv")  # filtered out
+    s3.put_object(Bucket=stack.bucket, Key=f"{prefix}readme.txt", Body=b"not a csv")  # filtered out
 
     events = [json.loads(m["Body"]) for m in _receive_all(sqs, stack.events_queue_url)]
     records = [r for e in events for r in e.get("Records", [])]
-    keys = sorted(unquote_plus(r["s3"]["object"]["key"]) for r in records)  # keys arrive URL-encoded
+    # Other tests share the session's bucket and may leave their own events behind: keep ours.
+    mine = [r for r in records if unquote_plus(r["s3"]["object"]["key"]).startswith(prefix)]
+    keys = sorted(unquote_plus(r["s3"]["object"]["key"]) for r in mine)  # keys arrive URL-encoded
     assert keys == sorted([key, f"{key}.gz"])
-    assert all(r["eventName"].startswith("ObjectCreated:") for r in records)
-    assert all(r["s3"]["bucket"]["name"] == stack.bucket for r in records)
+    assert all(r["eventName"].startswith("ObjectCreated:") for r in mine)
+    assert all(r["s3"]["bucket"]["name"] == stack.bucket for r in mine)
 
 
 def test_publish_to_the_topic_arrives_on_the_capture_queue_with_its_envelope(stack: StackInfo) -> None:
