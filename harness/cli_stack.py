@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from harness import state
-from harness.lambda_runtime import DEFAULT_HANDLER
+from harness.lambda_runtime import DEFAULT_HANDLER, LambdaRuntime
 from harness.replay import replay as run_replay
 from harness.stack import NoRunningStack, ResourceNames, StackError, StackInfo, backend_name, get_backend, stop_stack
 from harness.stack.health import is_healthy, probe
@@ -28,16 +28,6 @@ from harness.trigger import watch as run_watch
 console = Console()
 errors = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Discard(io.TextIOBase):
-    """Where --no-logs sends the function's stdout."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-
-_DISCARD = _Discard()
 
 StateDir = Annotated[
     Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR", help="Where stack.json lives.")
@@ -178,14 +168,7 @@ def replay(
     stack = _running_stack(state.state_dir(state_dir))
     if not file.is_file():
         raise StackError(f"{file} is not a file")
-    runtime = runtime_for(
-        stack,
-        handler,
-        timeout_seconds=timeout,
-        retries=retries,
-        retry_delays=(retry_delay,),
-        log_stream=None if logs else _DISCARD,
-    )
+    runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     size = file.stat().st_size
     columns = (
         "[progress.description]{task.description}",
@@ -216,14 +199,7 @@ def watch(
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
     stack = _running_stack(state.state_dir(state_dir))
-    runtime = runtime_for(
-        stack,
-        handler,
-        timeout_seconds=timeout,
-        retries=retries,
-        retry_delays=(retry_delay,),
-        log_stream=None if logs else _DISCARD,
-    )
+    runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
 
@@ -255,6 +231,25 @@ def _signals_raise() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@functools.cache
+def _discard() -> TextIO:
+    """Where --no-logs sends the function's output: a real file, so its descriptor can be redirected."""
+    return open(os.devnull, "w")  # one per process, kept open for every invocation
+
+
+def _function(
+    stack: StackInfo, handler: str, timeout: float, retries: int, retry_delay: float, logs: bool
+) -> LambdaRuntime:
+    return runtime_for(
+        stack,
+        handler,
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delays=(retry_delay,),
+        log_stream=None if logs else _discard(),
+    )
 
 
 def _show_stack(info: StackInfo, directory: Path, as_json: bool, note: str) -> None:

@@ -143,7 +143,7 @@ class LambdaRuntime:
         deadline = started + self.config.timeout_seconds
         try:
             logs = self._log_stream or sys.stderr
-            with _environment(self._function_environment()), contextlib.redirect_stdout(logs):
+            with _environment(self._function_environment()), _stdout_to(logs):
                 handler = self._load()
                 context = LambdaContext(self.config, request_id, deadline)
                 response = self._run_with_timeout(handler, event, context)
@@ -228,7 +228,40 @@ def _import_handler(spec: str) -> Handler:
     handler = getattr(importlib.import_module(module_name), attribute)
     if not callable(handler):
         raise TypeError(f"handler {spec!r} is not callable")
-    return handler  # type: ignore[no-any-return]
+    return handler
+
+
+@contextmanager
+def _stdout_to(stream: TextIO) -> Iterator[None]:
+    """Send the function's stdout to `stream`, as Lambda sends it to CloudWatch, not to the invoker.
+
+    `print` looks sys.stdout up at call time; a logging handler created at import (Powertools binds
+    sys.stdout then) writes to the process's file descriptor 1, so that is redirected too.
+    """
+    target_fd = _fileno(stream)
+    for out in (sys.stdout, sys.__stdout__):
+        if out is not None:
+            out.flush()
+    saved_fd = os.dup(1) if target_fd is not None and _fileno(sys.__stdout__) == 1 else None
+    if saved_fd is not None and target_fd is not None:
+        os.dup2(target_fd, 1)
+    try:
+        with contextlib.redirect_stdout(stream):
+            yield
+    finally:
+        for out in (sys.stdout, sys.__stdout__, stream):
+            if out is not None:
+                out.flush()
+        if saved_fd is not None:
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+
+
+def _fileno(stream: TextIO | None) -> int | None:
+    try:
+        return stream.fileno() if stream is not None else None
+    except (OSError, ValueError, AttributeError):  # io.StringIO and other in-memory streams
+        return None
 
 
 @contextmanager

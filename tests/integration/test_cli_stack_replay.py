@@ -197,3 +197,21 @@ def test_watch_handles_each_upload_and_stops_cleanly_on_ctrl_c(running: tuple[Pa
         if watcher.poll() is None:
             watcher.kill()
             watcher.wait()
+
+
+def test_production_handler_logs_stay_out_of_json_output(running: tuple[Path, StackInfo], tmp_path: Path) -> None:
+    directory, _stack = running
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "user_id,email,full_name,country_code,signup_date,is_active\n"
+        "1,ada@example.com,Ada Lovelace,GB,2020-01-02,true\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HARNESS_STATE_DIR": str(directory)}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "replay", str(users), "--key", "json/users.csv", "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # the function's own log lines went to stderr
+    assert report["invocations"][0]["response"]["outcomes"][0]["status"] == "SUCCEEDED"
+    assert '"message":"outcome"' in done.stderr.replace(" ", "")
