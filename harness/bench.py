@@ -81,7 +81,9 @@ def machine_info() -> dict[str, object]:
             if line.startswith("MemTotal:"):
                 mem_kb = int(line.split()[1])
     return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_kb / 1024**2, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+            "python": platform.python_version(), "platform": platform.platform(),
+            # before the bench starts anything: what other work the machine was doing
+            "load_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def run_bench(options: BenchOptions, progress: Progress | None = None,

@@ -13,10 +13,10 @@ from typing import Any
 # Keys of BenchReport.pipelines, in display order.
 IDEAL, HANDLER_COLD, HANDLER_WARM, NAIVE = "ideal", "handler_cold", "handler_warm", "naive"
 PIPELINE_LABELS = {
-    IDEAL: "ideal: S3 GET + COPY (unparsed)",
+    IDEAL: "ideal (S3 GET + COPY)",
     HANDLER_COLD: "handler, cold process",
-    HANDLER_WARM: "handler, warm (2nd invocation)",
-    NAIVE: "naive: read_csv + to_sql",
+    HANDLER_WARM: "handler, warm",
+    NAIVE: "naive (read_csv+to_sql)",
 }
 
 

@@ -62,17 +62,20 @@ def bench(
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
         return
-    Console(highlight=False).print(figures_table(report))
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=120)  # piped into a file or a doc: do not wrap at 80
+    console.print(figures_table(report))
     for line in summary_lines(report):
-        Console(highlight=False).print(line)
+        console.print(line)
 
 
 def figures_table(report: BenchReport) -> Table:
     data = report.to_dict()
     title = f"{report.table}.csv, {report.rows:,} rows ({report.file_bytes / 1e6:,.1f} MB), {report.repeat} repeat(s)"
     table = Table(title=title)
-    for name, justify in (("pipeline", "left"), ("rows", "right"), ("seconds (median, min–max)", "right"),
-                          ("rows/s (median, min–max)", "right"), ("× ideal", "right")):
+    for name, justify in (("pipeline", "left"), ("rows", "right"), ("seconds: median (min–max)", "right"),
+                          ("rows/s: median (min–max)", "right"), ("× ideal", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     ideal = report.rate("ideal")
     for name, figures in data["pipelines"].items():
@@ -100,6 +103,8 @@ def summary_lines(report: BenchReport) -> list[str]:
         lines.append(f"import lambda_function: {imp['median']:.2f} s ({imp['min']:.2f}–{imp['max']:.2f})")
     machine = data["machine"]
     if load:
-        lines.append(f"machine: {machine['nproc']} × {machine['cpu']}, {machine['memory_gb']} GB; "
-                     f"1-min load during the run {load['min']:.2f}–{load['max']:.2f} (median {load['median']:.2f})")
+        at_start = machine.get("load_at_start") or ["?"]
+        lines.append(f"machine: {machine['nproc']} × {machine['cpu']}, {machine['memory_gb']} GB; 1-min load "
+                     f"{at_start[0]} before the run, {load['min']:.2f}–{load['max']:.2f} during it (the bench's own "
+                     f"processes included)")
     return lines
