@@ -140,7 +140,7 @@ def uuid_values(values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     h = c[:, _UUID_HEX_COLS]
     digit, lower = _is_digit(h), (h | 32) - 97  # letters a-f -> 0..5 (uint8 wraps the rest high)
     ok = (c[:, 36] == 0) & np.all(c[:, _UUID_HYPHENS] == 45, axis=1) & np.all(digit | (lower <= 5), axis=1)
-    nibble = np.where(digit, h - 48, lower + 10)
+    nibble = (h & 15) + 9 * (h >> 6)  # '0'-'9' -> 0-9, 'a'-'f' and 'A'-'F' -> 10-15 (valid hex only)
     # two nibbles per byte, then the 16 bytes read as two big-endian 64-bit words (garbage where not ok)
     packed = np.ascontiguousarray((nibble[:, 0::2] << 4) | (nibble[:, 1::2] & 15))
     halves = packed.view(">u8").astype(np.uint64)
@@ -228,7 +228,10 @@ def _timestamp_common(values: Values) -> np.ndarray | None:
     ok = (d[:, _TS_DIGITS].all(axis=1) & (c[:, 4] == 45) & (c[:, 7] == 45) & ((c[:, 10] == 84) | (c[:, 10] == 32))
           & (c[:, 13] == 58) & (c[:, 16] == 58) & (c[:, 11] <= 50) & (c[:, 14] <= 53) & (c[:, 17] <= 53))
     dot = c[:, 19] == 46
-    fraction = np.cumprod(d[:, 20:27], axis=1).sum(axis=1)  # digits right after the dot (7 = too many)
+    fraction, run = np.zeros(len(c), dtype=np.int64), np.ones(len(c), dtype=bool)
+    for i in range(20, 27):  # digits right after the dot (7 = too many)
+        run &= d[:, i]
+        fraction += run
     ok &= ~dot | ((fraction >= 1) & (fraction <= 6))
     zone_at = np.where(dot, 20 + fraction, 19)
     z = np.take_along_axis(c, np.minimum(zone_at[:, None] + np.arange(6), 32), axis=1)
