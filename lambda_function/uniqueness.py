@@ -40,12 +40,15 @@ def column_keys(column: ColumnSpec, values: np.ndarray,
 
 
 class UniqueTracker:
-    """Remembers every key seen so far and reports (row, first_row) for each repeat."""
+    """Remembers every key seen so far and reports (row, first_row) for each repeat.
+
+    Keys live in a few sorted runs, oldest first (equal keys keep their arrival order inside a run).
+    A new block becomes a run and runs of similar size are merged, as in a binary counter: each key
+    is copied O(log n) times over the whole file instead of once per block into one ever larger array.
+    """
 
     def __init__(self) -> None:
-        self._keys = np.empty(0, dtype=np.uint64)
-        self._checks = np.empty(0, dtype=np.uint64)
-        self._rows = np.empty(0, dtype=np.int64)
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (keys, checks, rows), key-sorted
 
     def add(self, keys: np.ndarray, checks: np.ndarray, rows: np.ndarray) -> list[tuple[int, int]]:
         order = np.argsort(keys, kind="stable")
@@ -58,24 +61,33 @@ class UniqueTracker:
             while j > 0 and keys[j - 1] == keys[i] and checks[j - 1] == checks[i]:
                 j -= 1
             repeats.append((int(rows[i + 1]), int(rows[j])))
-        # against earlier blocks
-        hi = np.searchsorted(self._keys, keys, side="right")
-        held = np.flatnonzero(hi > 0)
-        held = held[self._keys[hi[held] - 1] == keys[held]]  # key already seen: its run ends at hi
-        for i in held:
-            lo = int(np.searchsorted(self._keys, keys[i], side="left"))
-            hits = np.flatnonzero(self._checks[lo:hi[i]] == checks[i])
-            if len(hits):
-                repeats.append((int(rows[i]), int(self._rows[lo + hits[0]])))
-        # Insert after equal keys already held (earlier rows first): one new array per field, no
-        # concatenated copy plus merge order, so the peak stays near 24 bytes a row.
-        self._keys = np.insert(self._keys, hi, keys)
-        self._checks = np.insert(self._checks, hi, checks)
-        self._rows = np.insert(self._rows, hi, rows)
+        # against earlier blocks: the oldest run holding the value holds its first row
+        found = np.zeros(len(keys), dtype=bool)
+        for run_keys, run_checks, run_rows in self._runs:
+            hi = np.searchsorted(run_keys, keys, side="right")
+            held = np.flatnonzero((hi > 0) & ~found)
+            held = held[run_keys[hi[held] - 1] == keys[held]]  # key in this run: its equal keys end at hi
+            for i in held:
+                lo = int(np.searchsorted(run_keys, keys[i], side="left"))
+                hits = np.flatnonzero(run_checks[lo:hi[i]] == checks[i])
+                if len(hits):
+                    repeats.append((int(rows[i]), int(run_rows[lo + hits[0]])))
+                    found[i] = True
+        self._runs.append((keys, checks, rows))
+        self._merge_similar_runs()
         return sorted(set(repeats))
+
+    def _merge_similar_runs(self) -> None:
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            newer, older = self._runs.pop(), self._runs.pop()
+            at = np.searchsorted(older[0], newer[0], side="right")  # after equal older keys: arrival order
+            self._runs.append((np.insert(older[0], at, newer[0]), np.insert(older[1], at, newer[1]),
+                               np.insert(older[2], at, newer[2])))
 
     def first_row_of(self, keys: np.ndarray, checks: np.ndarray) -> int | None:
         """The earliest row holding this single value, or None."""
-        lo, hi = np.searchsorted(self._keys, keys[0], "left"), np.searchsorted(self._keys, keys[0], "right")
-        rows = [int(self._rows[i]) for i in range(lo, hi) if self._checks[i] == checks[0]]
+        rows = []
+        for run_keys, run_checks, run_rows in self._runs:
+            lo, hi = np.searchsorted(run_keys, keys[0], "left"), np.searchsorted(run_keys, keys[0], "right")
+            rows += [int(run_rows[i]) for i in range(lo, hi) if run_checks[i] == checks[0]]
         return min(rows) if rows else None
