@@ -66,8 +66,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     topic = env.get("SNS_TOPIC_ARN", "").strip()
     if not topic:
         raise ConfigurationError("SNS_TOPIC_ARN is required (the topic that receives one message per outcome)")
-    if not topic.startswith("arn:"):
-        raise ConfigurationError(f"SNS_TOPIC_ARN must be a topic ARN, got {topic!r}")
+    parts = topic.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns" or not parts[5]:
+        raise ConfigurationError(f"SNS_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): {topic!r}")
     url = env.get("DATABASE_URL", "").strip() or None
     secret = env.get("DB_SECRET_ARN", "").strip() or None
     if not url and not secret:
@@ -99,7 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _check_url(url: str) -> URL:
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise ConfigurationError("DATABASE_URL is not a valid SQLAlchemy URL (postgresql+psycopg://…)") from None
     if parsed.get_backend_name() != "postgresql":
         raise ConfigurationError(f"DATABASE_URL must be a postgresql URL, got {parsed.get_backend_name()!r}")

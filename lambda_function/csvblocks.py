@@ -106,7 +106,10 @@ class CsvReader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise FileRejected([RowError(None, None, None, "header is not valid UTF-8")]) from None
-        names = next(csv.reader(io.StringIO(text), strict=True), [])
+        try:
+            names = next(csv.reader(io.StringIO(text), strict=True), [])
+        except csv.Error as exc:
+            raise FileRejected([RowError(None, None, text[:200], f"a CSV header line ({exc})")]) from None
         self.header = Header(names, crlf)
         return self.header
 
@@ -143,7 +146,10 @@ class CsvReader:
                 self._fill(len(buf) + limits.block_bytes)
                 continue
             else:
-                cut = last_end + 1
+                cut = len(_strip_trailing_blank_lines(buf[: last_end + 1]))
+                if cut == 0:  # only blank lines so far: they may be the file's tail, so wait for more
+                    self._fill(len(buf) + limits.block_bytes)
+                    continue
             data, self._buf = buf[:cut], buf[cut:]
             if self._eof and not self._buf:
                 stripped = _strip_trailing_blank_lines(data)
@@ -173,8 +179,8 @@ class CsvReader:
 def _strip_trailing_blank_lines(data: bytes) -> bytes:
     """Editors often leave an empty last line; COPY would read it as a short row, so drop it."""
     stripped = data.rstrip(b"\r\n")
-    if len(stripped) == len(data):
-        return data
+    if len(stripped) == len(data) or not stripped:
+        return stripped
     return stripped + (b"\r\n" if data[len(stripped):].startswith(b"\r\n") else b"\n")
 
 

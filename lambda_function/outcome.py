@@ -60,8 +60,8 @@ def message_body(outcome: Outcome, *, max_errors: int, redact: bool) -> dict[str
         "mode": outcome.mode,
         "rows_loaded": outcome.rows_loaded,
         "rows_rejected": outcome.rows_rejected,
-        "errors": [{"row": e.row, "column": e.column, "value": _shown_value(e.value, redact), "rule": e.rule}
-                   for e in shown],
+        "errors": [{"row": e.row, "column": _shown_value(e.column, False), "value": _shown_value(e.value, redact),
+                    "rule": e.rule} for e in shown],
         "errors_truncated": total > len(shown),
         "error_count": total,
         "duration_ms": outcome.duration_ms,
@@ -72,7 +72,7 @@ def message_body(outcome: Outcome, *, max_errors: int, redact: bool) -> dict[str
     }
     body.update(outcome.extra)
     # Stay under SNS's 256 KB limit whatever the keys and values hold.
-    while len(json.dumps(body).encode()) > SNS_MAX_BYTES - 4096 and body["errors"]:
+    while len(json.dumps(body).encode()) > SNS_MAX_BYTES - 4096 and len(body["errors"]) > 1:
         body["errors"] = body["errors"][: len(body["errors"]) // 2]
         body["errors_truncated"] = True
     return body

@@ -179,8 +179,8 @@ class Rule:
 
 
 def _bigint_explain(v: str) -> str | None:
-    if not v.isascii() or not v.isdigit():
-        return "whole number ≥ 1 (digits only)"
+    if not v.isascii() or not v.isdigit() or len(v) > 32:
+        return "whole number ≥ 1 (digits only, at most 32)"
     n = int(v)
     if n < 1:
         return "whole number ≥ 1 (digits only)"

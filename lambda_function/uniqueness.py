@@ -51,31 +51,31 @@ class UniqueTracker:
         self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (keys, checks, rows), key-sorted
 
     def add(self, keys: np.ndarray, checks: np.ndarray, rows: np.ndarray) -> list[tuple[int, int]]:
-        order = np.argsort(keys, kind="stable")
+        """(row, first_row) once for every row whose value was seen before (in this block or earlier)."""
+        order = np.lexsort((checks, keys))  # stable: equal values keep their (ascending) row order
         keys, checks, rows = keys[order], checks[order], rows[order]
-        repeats: list[tuple[int, int]] = []
-        # within the block: equal neighbours after sorting
-        same = np.flatnonzero((keys[1:] == keys[:-1]) & (checks[1:] == checks[:-1]))
-        for i in same:
-            j = i
-            while j > 0 and keys[j - 1] == keys[i] and checks[j - 1] == checks[i]:
-                j -= 1
-            repeats.append((int(rows[i + 1]), int(rows[j])))
-        # against earlier blocks: the oldest run holding the value holds its first row
-        found = np.zeros(len(keys), dtype=bool)
-        for run_keys, run_checks, run_rows in self._runs:
+        n = len(keys)
+        starts = np.ones(n, dtype=bool)
+        starts[1:] = (keys[1:] != keys[:-1]) | (checks[1:] != checks[:-1])
+        run_first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1]  # earliest row of each value here
+        earlier = np.full(n, -1, dtype=np.int64)  # earliest row of the value in earlier blocks
+        for run_keys, run_checks, run_rows in self._runs:  # oldest run first: its hit is the first row
+            lo = np.searchsorted(run_keys, keys, side="left")
             hi = np.searchsorted(run_keys, keys, side="right")
-            held = np.flatnonzero((hi > 0) & ~found)
-            held = held[run_keys[hi[held] - 1] == keys[held]]  # key in this run: its equal keys end at hi
-            for i in held:
-                lo = int(np.searchsorted(run_keys, keys[i], side="left"))
-                hits = np.flatnonzero(run_checks[lo:hi[i]] == checks[i])
+            todo = np.flatnonzero((hi > lo) & (earlier < 0))
+            single = todo[hi[todo] - lo[todo] == 1]  # the usual case, vectorised
+            match = single[run_checks[lo[single]] == checks[single]]
+            earlier[match] = run_rows[lo[match]]
+            for i in todo[hi[todo] - lo[todo] > 1]:  # equal 64-bit keys with different check words: rare
+                hits = np.flatnonzero(run_checks[lo[i]:hi[i]] == checks[i])
                 if len(hits):
-                    repeats.append((int(rows[i]), int(run_rows[lo + hits[0]])))
-                    found[i] = True
+                    earlier[i] = run_rows[lo[i] + hits[0]]
+        repeat = (earlier >= 0) | ~starts
+        first = np.where(earlier >= 0, earlier, run_first)
         self._runs.append((keys, checks, rows))
         self._merge_similar_runs()
-        return sorted(set(repeats))
+        idx = np.flatnonzero(repeat)
+        return sorted(zip(rows[idx].tolist(), first[idx].tolist(), strict=True))
 
     def _merge_similar_runs(self) -> None:
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):

@@ -74,15 +74,11 @@ def test_bad_configuration_raises_one_error_naming_the_variable(env, variable):
         load_settings(env)
 
 
-@pytest.mark.xfail(strict=True, reason="config.py:101-102 make_url raises ValueError for a non-numeric port; "
-                                       "only ArgumentError is turned into ConfigurationError")
 def test_database_url_with_a_bad_port_raises_configuration_error():
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         load_settings({**MINIMAL, "DATABASE_URL": "postgresql+psycopg://ingest:s3cr3t-Pw@db.internal:port/db"})
 
 
-@pytest.mark.xfail(strict=True, reason="config.py:69 only checks the 'arn:' prefix: a queue ARN passes and every "
-                                       "publish then fails at run time (a transient error, retried) instead")
 def test_topic_arn_of_another_service_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="SNS_TOPIC_ARN"):
         load_settings({**MINIMAL, "SNS_TOPIC_ARN": "arn:aws:sqs:eu-west-1:123456789012:ingest-outcomes"})

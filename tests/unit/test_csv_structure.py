@@ -108,8 +108,6 @@ def test_trailing_blank_lines_after_crlf_records_are_tolerated():
     assert validate((HEADER + ROW1 + b"\n\n").replace(b"\n", b"\r\n")).ok
 
 
-@pytest.mark.xfail(strict=True, reason="csvblocks.py:141 CsvReader.blocks strips trailing blank lines only if "
-                                       "EOF was already seen when the last block was cut")
 def test_trailing_blank_lines_are_tolerated_when_the_last_read_fills_a_block():
     data = csv_file(USERS, [users_row(i) for i in range(1, 3001)]) + b"\n\n"
 
@@ -159,14 +157,10 @@ def test_empty_file_fails_as_a_whole(data):
     assert validate(data).errors == [RowError(None, None, None, "file is empty")]
 
 
-BLANK_TAIL_BUG = ("csvblocks.py:166-171 _strip_trailing_blank_lines turns data made only of blank lines into b'\\n' "
-                  "(one blank record) instead of b''")
-
-
 @pytest.mark.parametrize("tail", [
     b"",
-    pytest.param(b"\n", marks=pytest.mark.xfail(strict=True, reason=BLANK_TAIL_BUG)),
-    pytest.param(b"\n\n", marks=pytest.mark.xfail(strict=True, reason=BLANK_TAIL_BUG)),
+    b"\n",
+    b"\n\n",
 ], ids=["no-tail", "one-blank-line", "two-blank-lines"])
 def test_header_only_fails_with_at_least_one_data_row(tail):
     error = only_error(validate(HEADER + tail))
@@ -175,7 +169,6 @@ def test_header_only_fails_with_at_least_one_data_row(tail):
     assert "at least one data row" in error.rule
 
 
-@pytest.mark.xfail(strict=True, reason=BLANK_TAIL_BUG)
 def test_trailing_blank_line_arriving_in_a_chunk_of_its_own_is_tolerated():
     data = csv_file(USERS, [users_row(i) for i in range(1, 3001)])
 
@@ -191,7 +184,6 @@ def test_invalid_utf8_in_the_header_fails_as_a_whole():
     assert (error.row, error.rule) == (None, "header is not valid UTF-8")
 
 
-@pytest.mark.xfail(strict=True, reason="csvblocks.py:102 csv.reader(strict=True) raises csv.Error, not FileRejected")
 @pytest.mark.parametrize("header", [
     b'"user_id"x,email,full_name,country_code,signup_date,is_active\n',  # text after a closing quote
     b"user_id\r,email,full_name,country_code,signup_date,is_active\n",  # bare CR in the header

@@ -120,8 +120,6 @@ def test_body_stays_under_the_sns_limit_with_long_keys_and_huge_values():
     assert body["errors_truncated"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="outcome.py:75-77 halves `errors` down to [] when one entry alone is too "
-                                       "big (column is never cut), so a FAILED message carries no entry")
 def test_failed_body_keeps_an_entry_even_when_a_header_name_is_huge():
     name = "c" * 300_000  # one unknown header name: header_errors() puts it in `column` and `value`
 

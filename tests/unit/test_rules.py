@@ -191,8 +191,6 @@ def test_duplicate_within_one_small_file_names_the_first_row():
                                       "unique in the file ignoring case (first at row 1)")]
 
 
-@pytest.mark.xfail(strict=True, reason="uniqueness.py:50-62 UniqueTracker.add reports a repeat twice when the value "
-                                       "occurs twice in a later block and once in an earlier one")
 def test_each_duplicate_row_is_reported_once():
     data = many_users(row2500={"email": "user10@example.com"}, row2501={"email": "User10@example.com"})
 
@@ -266,8 +264,6 @@ def test_check_and_explain_agree_on_arbitrary_text(texts):
         assert accepted == [explain(column, rule, t) is None for t in texts], column.name
 
 
-@pytest.mark.xfail(strict=True, reason="rules.py:119 bigint_values caps the text at 32 characters, _bigint_explain "
-                                       "does not: 41-char zero-padded 1 is rejected with explain() == None")
 def test_zero_padded_bigint_check_and_explain_agree():
     column = USERS.column("user_id")
     rule = rule_for(column, TODAY)
