@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "harness.cli_validate",
     "harness.cli_package",
     "harness.cli_bench",
+    "harness.cli_scenarios",
 )
 
 

@@ -1,0 +1,135 @@
+"""`harness scenarios` (the end-to-end catalogue) and `harness demo` (a guided tour on a throwaway stack)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness import state
+from harness.scenarios import run_all, select
+from harness.scenarios.demo import DEMO, print_demo
+from harness.scenarios.model import Result
+from harness.scenarios.report import results_table, write_junit
+from harness.stack import StackError, StackInfo, backend_name, ephemeral_stack
+from harness.stack.health import is_healthy
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _stack(backend: str | None, state_dir: Path | None) -> Iterator[tuple[StackInfo, str]]:
+    """The running stack from stack.json when there is one (and it matches --backend), else a fresh one."""
+    with contextlib.suppress(StackError):
+        info = state.load(state.state_dir(state_dir))
+        if info is not None and (backend is None or backend == info.backend) and is_healthy(info):
+            yield info, f"running {info.backend} stack"
+            return
+    name = backend_name(backend)
+    with ephemeral_stack(name) as info:
+        yield info, f"ephemeral {name} stack"
+
+
+@contextlib.contextmanager
+def _function_logs(show: bool) -> Iterator[TextIO | None]:
+    if show:
+        yield None  # the runtime's default: stderr
+        return
+    with open(os.devnull, "w") as sink:
+        yield sink
+
+
+def _run(stack: StackInfo, pattern: str | None, logs: bool, quiet: bool) -> list[Result]:
+    scenarios = select(pattern)
+    if not scenarios:
+        raise StackError(f"no scenario matches {pattern!r}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        warnings.catch_warnings(),
+        _function_logs(logs) as log_stream,
+        Progress(*columns, console=errors, transient=True, disable=quiet) as progress,
+    ):
+        warnings.filterwarnings("ignore", message="No application metrics")
+        task = progress.add_task("scenarios", total=len(scenarios))
+
+        def advance(result: Result) -> None:
+            progress.update(task, advance=1, description=f"{'ok' if result.passed else 'FAILED'} {result.name}")
+
+        return run_all(stack, scenarios, on_result=advance, log_stream=log_stream)
+
+
+def scenarios(
+    pattern: Annotated[str | None, typer.Option("--select", help="Glob or substring of scenario names.")] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", envvar="HARNESS_BACKEND", help="Stack backend when none is running.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of results.")] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Show the function's own logs.")] = False,
+    state_dir: Annotated[Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR")] = None,
+) -> None:
+    """Run the scenario catalogue end to end; exit 1 when any scenario fails."""
+    started = time.monotonic()
+    try:
+        with _stack(backend, state_dir) as (stack, where):
+            if not as_json:
+                errors.print(f"using the {where}", highlight=False)
+            results = _run(stack, pattern, logs, quiet=as_json)
+    except StackError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if junit is not None:
+        write_junit(results, junit)
+    failed = [r for r in results if not r.passed]
+    if as_json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        console.print(results_table(results))
+        elapsed = time.monotonic() - started
+        summary = f"{len(results) - len(failed)}/{len(results)} passed in {elapsed:.1f}s"
+        console.print(f"[bold {'red' if failed else 'green'}]{summary}[/]", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def demo(
+    logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Show the function's own logs.")] = False,
+) -> None:
+    """A throwaway embedded stack, a few representative uploads, what happened, where to look next."""
+    started = time.monotonic()
+    try:
+        with ephemeral_stack("embedded") as stack:
+            console.print(
+                f"stack up in {time.monotonic() - started:.1f}s: moto at {stack.aws_endpoint_url}, "
+                "PostgreSQL (embedded)",
+                highlight=False,
+            )
+            with warnings.catch_warnings(), _function_logs(logs) as log_stream:
+                warnings.filterwarnings("ignore", message="No application metrics")
+                results = run_all(
+                    stack,
+                    list(DEMO),
+                    log_stream=log_stream,
+                    on_result=lambda r: console.print(f"  {'ok' if r.passed else 'FAILED'} {r.name}"),
+                )
+    except StackError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    print_demo(console, results, time.monotonic() - started)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="scenarios")(scenarios)
+    app.command(name="demo")(demo)

@@ -1,0 +1,168 @@
+"""A scenario's own lane on a shared stack: bucket, event queue, topic, capture queue, DB schema.
+
+Nothing is shared with other scenarios (or with whoever else uses the stack's own bucket), so
+table states, events and messages never interfere. Closing the lane deletes what it created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import time
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from boto3.s3.transfer import TransferConfig
+
+from harness.replay import parse_envelope
+from harness.stack import StackInfo, stack_client
+from harness.trigger import S3Notification
+
+MULTIPART = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+
+
+class Lane:
+    def __init__(self, stack: StackInfo, name: str) -> None:
+        self.stack = stack
+        tag = uuid.uuid4().hex[:8]
+        slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:30].strip("-")
+        self.bucket = f"scn-{slug}-{tag}"
+        self.schema = f"scn_{tag}"
+        self.s3 = stack_client(stack, "s3")
+        self.sqs = stack_client(stack, "sqs")
+        self.sns = stack_client(stack, "sns")
+        if stack.region == "us-east-1":
+            self.s3.create_bucket(Bucket=self.bucket)
+        else:
+            self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
+        self.events_url = self.sqs.create_queue(QueueName=f"scn-events-{tag}")["QueueUrl"]
+        self.topic_arn = self.sns.create_topic(Name=f"scn-outcomes-{tag}")["TopicArn"]
+        self.capture_url = self.sqs.create_queue(QueueName=f"scn-capture-{tag}")["QueueUrl"]
+        self._allow(self.events_url, "s3.amazonaws.com", f"arn:aws:s3:::{self.bucket}")
+        self._allow(self.capture_url, "sns.amazonaws.com", self.topic_arn)
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._arn(self.capture_url))
+        # No suffix filter: every key reaches the function, so non-whitelisted ones are REJECTED by it.
+        self.s3.put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": self._arn(self.events_url), "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        self.engine = sa.create_engine(stack.database_url)
+
+    def environment(self) -> dict[str, str]:
+        return {**self.stack.lambda_environment(), "SNS_TOPIC_ARN": self.topic_arn, "DB_SCHEMA": self.schema}
+
+    def _arn(self, url: str) -> str:
+        attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        return str(attrs["QueueArn"])
+
+    def _allow(self, url: str, service: str, source: str) -> None:
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sqs:SendMessage",
+                    "Resource": self._arn(url),
+                    "Condition": {"ArnEquals": {"aws:SourceArn": source}},
+                }
+            ],
+        }
+        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+
+    # -- S3 and its events ------------------------------------------------------------------
+
+    def put(self, key: str, data: bytes, multipart: bool) -> None:
+        if multipart:
+            self.s3.upload_fileobj(io.BytesIO(data), self.bucket, key, Config=MULTIPART)
+        else:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def events(self, wait_for: int = 1, timeout: float = 20.0, settle: float = 0.3) -> list[S3Notification]:
+        """Every S3 event in the lane's queue: wait for `wait_for`, then `settle` seconds for extras."""
+        taken: list[S3Notification] = []
+        deadline = time.monotonic() + timeout
+        settled: float | None = None
+        while time.monotonic() < (settled or deadline):
+            wait = 0 if settled else 1
+            got = self.sqs.receive_message(QueueUrl=self.events_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get(
+                "Messages", []
+            )
+            for m in got:
+                taken.append(S3Notification(m["ReceiptHandle"], json.loads(m["Body"])))
+                self.sqs.delete_message(QueueUrl=self.events_url, ReceiptHandle=m["ReceiptHandle"])
+            if settled is None and len(taken) >= wait_for:
+                settled = time.monotonic() + settle
+            if not got and settled:
+                time.sleep(0.05)
+        return taken
+
+    def messages(self, expect: int = 0, settle: float = 0.2, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """SNS messages on the lane's topic, as `{subject, attributes, message}`.
+
+        Waits up to `timeout` for `expect` of them, then `settle` seconds for any unexpected extra.
+        """
+        out: list[dict[str, Any]] = []
+        started = time.monotonic()
+        deadline = started + settle
+        while True:
+            if len(out) < expect and time.monotonic() < started + timeout:
+                deadline = time.monotonic() + settle
+            got = self.sqs.receive_message(QueueUrl=self.capture_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            for m in got:
+                out.append(parse_envelope(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.capture_url, ReceiptHandle=m["ReceiptHandle"])
+            if not got:
+                if time.monotonic() >= deadline:
+                    return out
+                time.sleep(0.1)
+
+    # -- database -----------------------------------------------------------------------------
+
+    def count(self, table: str) -> int | None:
+        with self.engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f'"{self.schema}"."{table}"'}).scalar():
+                return None
+            sql = f'SELECT count(*) FROM "{self.schema}"."{table}"'  # noqa: S608 - our own identifiers
+            return int(conn.execute(sa.text(sql)).scalar_one())
+
+    def checksum(self, table: str) -> str:
+        with self.engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": f'"{self.schema}"."{table}"'}).scalar():
+                return "absent"
+            relation = f'"{self.schema}"."{table}"'
+            sql = f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {relation} t"  # noqa: S608
+            digest = conn.execute(sa.text(sql)).scalar()
+        return hashlib.sha256(str(digest).encode()).hexdigest()
+
+    def close(self) -> None:
+        for action in (self._empty_bucket, self._drop_schema):
+            try:
+                action()
+            except Exception:  # noqa: S112 - cleanup is best effort; the stack goes away anyway
+                continue
+        for url in (self.events_url, self.capture_url):
+            try:
+                self.sqs.delete_queue(QueueUrl=url)
+            except Exception:  # noqa: S112
+                continue
+        with contextlib.suppress(Exception):
+            self.sns.delete_topic(TopicArn=self.topic_arn)
+        self.engine.dispose()
+
+    def _empty_bucket(self) -> None:
+        listed = self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        for obj in listed:
+            self.s3.delete_object(Bucket=self.bucket, Key=obj["Key"])
+        self.s3.delete_bucket(Bucket=self.bucket)
+
+    def _drop_schema(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))

@@ -1,0 +1,85 @@
+"""The shape of a scenario: uploads, what each must end in, and the table state afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["SUCCEEDED", "FAILED", "REJECTED", "SKIPPED"]
+TableState = int | Literal["unchanged"]
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A file made by `fixtures.generate(table, rows, seed, defect)`."""
+
+    table: str
+    rows: int
+    seed: int = 1
+    defect: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One object put into the scenario's bucket, and the outcome of each S3 event it produces.
+
+    `outcomes` lists one status per invocation, in delivery order: a multipart upload that moto
+    reports twice expects ("SUCCEEDED", "SKIPPED"). `deliveries` re-invokes each event that many
+    times (S3 delivers at least once). `error_at_defect`: the FAILED message names the injected
+    defect's row and column.
+    """
+
+    key: str
+    content: Generated | bytes
+    outcomes: tuple[Status, ...] = ("SUCCEEDED",)
+    gzip: bool = False
+    multipart: bool = False
+    deliveries: int = 1
+    error_at_defect: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named case: uploads in order (or all at once when `concurrent`), then the tables' state.
+
+    `tables` maps table name -> row count, or "unchanged" (same content as before the last upload).
+    `kind` selects a special flow: "uploads" (default), "database_down", "test_event".
+    """
+
+    name: str
+    description: str
+    uploads: tuple[Upload, ...] = ()
+    tables: dict[str, TableState] = field(default_factory=dict)
+    concurrent: bool = False
+    kind: Literal["uploads", "database_down", "test_event"] = "uploads"
+    large: bool = False
+
+    @property
+    def expected(self) -> str:
+        if self.kind == "database_down":
+            return "RetriesExhausted x3"
+        if self.kind == "test_event":
+            return "ignored"
+        return ", ".join("+".join(u.outcomes) if u.outcomes else "none" for u in self.uploads)
+
+
+@dataclass
+class Result:
+    name: str
+    passed: bool
+    expected: str
+    actual: str
+    rows: dict[str, int]
+    seconds: float
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "expected": self.expected,
+            "actual": self.actual,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "detail": self.detail,
+        }

@@ -1,0 +1,271 @@
+"""Run scenarios against a stack: upload, take the real S3 events, invoke via the Lambda emulation, check."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import fixtures
+from harness.lambda_runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime
+from harness.scenarios.lane import Lane
+from harness.scenarios.model import Generated, Result, Scenario, Upload
+from harness.stack import StackInfo
+
+
+class Mismatch(AssertionError):
+    """The scenario ran, but something differs from what the catalogue expects."""
+
+
+@dataclass
+class Observed:
+    statuses: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def run_scenario(stack: StackInfo, scenario: Scenario, log_stream: TextIO | None = None) -> Result:
+    started = time.monotonic()
+    observed = Observed()
+    lane = Lane(stack, scenario.name)
+    try:
+        with _environment(lane.environment()):
+            if scenario.kind == "database_down":
+                _database_down(lane, scenario, observed, log_stream)
+            elif scenario.kind == "test_event":
+                _test_event(lane, observed, log_stream)
+            else:
+                _uploads(lane, scenario, observed, log_stream)
+    except Exception as exc:
+        observed.problems.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        lane.close()
+    actual = ", ".join(observed.statuses) or "none"
+    return Result(
+        scenario.name,
+        not observed.problems,
+        scenario.expected,
+        actual,
+        observed.rows,
+        time.monotonic() - started,
+        "; ".join(observed.problems),
+    )
+
+
+def _runtime(env: Mapping[str, str], log_stream: TextIO | None, retries: int = 2) -> LambdaRuntime:
+    config = FunctionConfig(
+        region=env.get("AWS_REGION", "us-east-1"),
+        maximum_retry_attempts=retries,
+        retry_delays_seconds=(0.05, 0.1),
+        environment=dict(env),
+    )
+    return LambdaRuntime(config, DEFAULT_HANDLER, log_stream=log_stream)
+
+
+def content_bytes(upload: Upload) -> tuple[bytes, fixtures.InjectedDefect | None]:
+    if isinstance(upload.content, Generated):
+        c = upload.content
+        made = fixtures.generate(c.table, c.rows, c.seed, c.defect)
+        data, defect = made.data, made.defect
+    else:
+        data, defect = upload.content, None
+    return (gzip.compress(data, compresslevel=1) if upload.gzip else data), defect
+
+
+def _uploads(lane: Lane, scenario: Scenario, observed: Observed, log_stream: TextIO | None) -> None:
+    runtime = _runtime(lane.environment(), log_stream)
+    before: dict[str, str] = {}
+    if scenario.concurrent:
+        _concurrently(lane, runtime, scenario.uploads, observed)
+    else:
+        for index, upload in enumerate(scenario.uploads):
+            if index == len(scenario.uploads) - 1:
+                before = {t: lane.checksum(t) for t, s in scenario.tables.items() if s == "unchanged"}
+            _one_upload(lane, runtime, upload, observed)
+    _check_tables(lane, scenario, before, observed)
+
+
+def _one_upload(
+    lane: Lane, runtime: LambdaRuntime, upload: Upload, observed: Observed, lock: threading.Lock | None = None
+) -> None:
+    data, defect = content_bytes(upload)
+    lane.put(upload.key, data, upload.multipart)
+    del data
+    wanted = max(1, len(upload.outcomes) // max(1, upload.deliveries))
+    events = lane.events(wait_for=wanted) if lock is None else _events_for(lane, upload.key, wanted, lock)
+    responses = []
+    for event in events:
+        for _ in range(upload.deliveries):
+            invocation = runtime.invoke_async(event.event)
+            if not invocation.succeeded:
+                observed.problems.append(f"{upload.key}: invocation failed: {invocation.attempts[-1].error_message}")
+            responses.append(invocation.response or {})
+    statuses = [o.get("status", "?") for r in responses for o in r.get("outcomes", [])]
+    observed.statuses.extend(statuses)
+    if tuple(statuses) != upload.outcomes:
+        observed.problems.append(f"{upload.key}: expected {list(upload.outcomes)}, got {statuses}")
+    if upload.error_at_defect and defect is not None:
+        bodies = [o for r in responses for o in r.get("outcomes", [])]
+        errors = [e for b in bodies for e in b.get("errors", [])]
+        if not any(e.get("row") == defect.row and e.get("column") == defect.column for e in errors):
+            shown = [(e.get("row"), e.get("column")) for e in errors[:3]]
+            observed.problems.append(f"{upload.key}: no error at row {defect.row} column {defect.column}: {shown}")
+    _check_messages(lane, upload, statuses, defect, observed)
+
+
+_pending: dict[int, list[Any]] = {}
+
+
+def _events_for(lane: Lane, key: str, wanted: int, lock: threading.Lock) -> list[Any]:
+    """Concurrent uploads share the lane's queue: each thread takes the events naming its key."""
+    mine: list[Any] = []
+    deadline = time.monotonic() + 20
+    while len(mine) < wanted and time.monotonic() < deadline:
+        with lock:
+            pool = _pending.setdefault(id(lane), [])
+            pool.extend(lane.events(wait_for=0, timeout=1, settle=0))
+            mine.extend(n for n in pool if key in n.keys)
+            pool[:] = [n for n in pool if key not in n.keys]
+    return mine
+
+
+def _concurrently(lane: Lane, runtime: LambdaRuntime, uploads: tuple[Upload, ...], observed: Observed) -> None:
+    lock = threading.Lock()
+    per_thread = [Observed() for _ in uploads]
+
+    def work(upload: Upload, into: Observed) -> None:
+        try:
+            _one_upload(lane, runtime, upload, into, lock)
+        except Exception as exc:
+            into.problems.append(f"{upload.key}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(u, o)) for u, o in zip(uploads, per_thread, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _pending.pop(id(lane), None)
+    for o in per_thread:
+        observed.statuses.extend(o.statuses)
+        observed.problems.extend(o.problems)
+
+
+def _check_messages(lane: Lane, upload: Upload, statuses: list[str], defect: Any, observed: Observed) -> None:
+    messages = [
+        m
+        for m in lane.messages(expect=len(statuses))
+        if isinstance(m["message"], dict) and m["message"].get("key", "").endswith(upload.key)
+    ]
+    got = [m["message"].get("status") for m in messages]
+    if sorted(got) != sorted(upload.outcomes):
+        observed.problems.append(f"{upload.key}: SNS said {got}, expected {list(upload.outcomes)}")
+    for m in messages:
+        if m["attributes"].get("status") != m["message"].get("status"):
+            observed.problems.append(f"{upload.key}: message attribute status differs from the body")
+        if upload.error_at_defect and defect is not None and m["message"].get("status") == "FAILED":
+            errors = m["message"].get("errors", [])
+            if not any(e.get("row") == defect.row and e.get("column") == defect.column for e in errors):
+                observed.problems.append(f"{upload.key}: SNS message lacks the error at row {defect.row}")
+
+
+def _check_tables(lane: Lane, scenario: Scenario, before: dict[str, str], observed: Observed) -> None:
+    for table, state in scenario.tables.items():
+        count = lane.count(table)
+        observed.rows[table] = count or 0
+        if state == "unchanged":
+            if lane.checksum(table) != before.get(table):
+                observed.problems.append(f"table {table} changed")
+        elif (count or 0) != state:
+            observed.problems.append(f"table {table}: {count} rows, expected {state}")
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_down(lane: Lane, scenario: Scenario, observed: Observed, log_stream: TextIO | None) -> None:
+    env = {**lane.environment(), "DATABASE_URL": f"postgresql+psycopg://nobody:x@127.0.0.1:{_closed_port()}/nowhere"}
+    published: list[dict[str, Any]] = []
+    runtime = _runtime(env, log_stream)
+
+    def publish(record: dict[str, Any]) -> None:
+        published.append(record)
+        lane.sns.publish(TopicArn=lane.topic_arn, Message=json.dumps(record))
+
+    runtime._publish_failure = publish  # the on-failure destination is the lane's topic
+    with _environment(env):
+        for upload in scenario.uploads:
+            data, _ = content_bytes(upload)
+            lane.put(upload.key, data, upload.multipart)
+            for event in lane.events():
+                runtime.invoke_async(event.event)
+    records = [m["message"] for m in lane.messages(expect=1) if isinstance(m["message"], dict)]
+    failures = [r for r in records if "requestContext" in r]
+    observed.statuses = [
+        f"{r['requestContext'].get('condition')} x{r['requestContext'].get('approximateInvokeCount')}" for r in failures
+    ]
+    if len(failures) != 1:
+        observed.problems.append(f"expected 1 on-failure record on the topic, got {len(failures)}")
+        return
+    context = failures[0]["requestContext"]
+    if context.get("condition") != "RetriesExhausted" or context.get("approximateInvokeCount") != 3:
+        observed.problems.append(f"unexpected destination record context {context}")
+    if len(records) != 1:
+        observed.problems.append(f"outcome messages published although nothing was processed: {records}")
+
+
+def _test_event(lane: Lane, observed: Observed, log_stream: TextIO | None) -> None:
+    """moto sent s3:TestEvent when the lane configured its notification: the function ignores it."""
+    events = [n for n in lane.events(wait_for=1, timeout=5) if n.is_test_event]
+    if not events:
+        observed.problems.append("no s3:TestEvent arrived")
+        return
+    runtime = _runtime(lane.environment(), log_stream, retries=0)
+    for event in events:
+        invocation = runtime.invoke_async(event.event)
+        outcomes = (invocation.response or {}).get("outcomes")
+        observed.statuses.append("ignored" if invocation.succeeded and outcomes == [] else f"outcomes={outcomes}")
+        if not invocation.succeeded or outcomes != []:
+            observed.problems.append(f"test event not ignored: {invocation.attempts[-1]}")
+    if lane.messages(settle=0.5):
+        observed.problems.append("a message was published for s3:TestEvent")
+
+
+def run_all(
+    stack: StackInfo,
+    scenarios: list[Scenario],
+    on_result: Callable[[Result], None] | None = None,
+    log_stream: TextIO | None = None,
+) -> list[Result]:
+    """Each scenario in turn, each in its own lane; `on_result` after each one."""
+    results = []
+    for scenario in scenarios:
+        result = run_scenario(stack, scenario, log_stream)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The lane's function environment for the whole scenario, so concurrent attempts restore to it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous

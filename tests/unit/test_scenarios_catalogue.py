@@ -1,0 +1,86 @@
+"""The scenario catalogue is data: check its shape without running anything."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from fixtures import DEFECTS
+from harness.scenarios import CATALOGUE, Generated, Result, select
+from harness.scenarios.demo import DEMO
+from harness.scenarios.report import write_junit
+
+
+def test_at_least_fifteen_scenarios_with_unique_names() -> None:
+    names = [s.name for s in CATALOGUE]
+    assert len(names) >= 15
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_every_defect_has_a_failing_scenario_with_the_table_unchanged(defect: str) -> None:
+    (scenario,) = [s for s in CATALOGUE if s.name == f"defect-{defect}"]
+    last = scenario.uploads[-1]
+    assert isinstance(last.content, Generated) and last.content.defect == defect
+    assert last.outcomes == ("FAILED",) and last.error_at_defect
+    assert set(scenario.tables.values()) == {"unchanged"}
+
+
+def test_the_issue_cases_are_present() -> None:
+    names = {s.name for s in CATALOGUE}
+    for expected in (
+        "valid-users",
+        "valid-test",
+        "append-twice",
+        "replace-after-replace",
+        "gzip",
+        "delivered-twice",
+        "multipart-upload",
+        "concurrent-both-tables",
+        "large-test-1m",
+        "database-unreachable",
+        "s3-test-event",
+        "key-with-spaces-and-plus",
+    ):
+        assert expected in names
+    rejected = {u.key for s in CATALOGUE for u in s.uploads if u.outcomes == ("REJECTED",)}
+    assert rejected >= {"orders.csv", "Users.csv", "users.csv.bak", "archive/old_users.csv"}
+
+
+def test_large_scenarios_are_marked_and_can_be_left_out() -> None:
+    large = [s for s in CATALOGUE if s.large]
+    assert large and all(
+        u.content.rows >= 1_000_000 for s in large for u in s.uploads if isinstance(u.content, Generated)
+    )
+    assert not any(s.large for s in select(include_large=False))
+
+
+def test_select_by_glob_or_substring() -> None:
+    assert {s.name for s in select("rejected-*")} == {s.name for s in CATALOGUE if s.name.startswith("rejected-")}
+    assert [s.name for s in select("gzip")] == ["gzip"]
+    assert select("no-such-scenario") == []
+
+
+def test_expected_summary_lists_one_status_per_event() -> None:
+    (scenario,) = select("multipart-upload")
+    assert scenario.expected == "SUCCEEDED+SKIPPED"
+
+
+def test_demo_covers_every_outcome() -> None:
+    statuses = {o for s in DEMO for u in s.uploads for o in u.outcomes}
+    assert statuses == {"SUCCEEDED", "FAILED", "REJECTED", "SKIPPED"}
+
+
+def test_junit_xml(tmp_path: Path) -> None:
+    results = [
+        Result("a", True, "SUCCEEDED", "SUCCEEDED", {"users": 1}, 0.5),
+        Result("b", False, "FAILED", "SUCCEEDED", {}, 0.25, "table users changed"),
+    ]
+    target = tmp_path / "out" / "junit.xml"
+    write_junit(results, target)
+    suite = ET.parse(target).getroot()  # noqa: S314 - our own file.find("testsuite")
+    assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='b']/failure")
+    assert failure is not None and failure.text == "table users changed"
