@@ -86,4 +86,6 @@ def _describe(outcome: dict[str, Any]) -> str:
     if outcome.get("errors"):
         first = outcome["errors"][0]
         text += f" (first error: row {first.get('row')}, {first.get('column')}: {first.get('rule')})"
+    if outcome.get("error_report_uri"):
+        text += f"\n  full error report: {outcome['error_report_uri']}"
     return text

@@ -68,6 +68,7 @@ class IngestClient:
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("SNS_TOPIC_ARN", self.topic_arn)
         monkeypatch.setenv("DB_SCHEMA", self.schema)
+        monkeypatch.delenv("QUARANTINE_PREFIX", raising=False)  # tests that want it set it themselves
         self.engine = sa.create_engine(stack.database_url)
 
     # -- S3 and events --------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+# Where the harness's function copies FAILED objects and their full error reports (issue 10).
+QUARANTINE_PREFIX = "quarantine/"
+
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -81,4 +84,5 @@ class StackInfo:
 
     def lambda_environment(self) -> dict[str, str]:
         """The function's configuration, as the deployed Lambda would see it."""
-        return {**self.aws_environment(), "DATABASE_URL": self.database_url, "SNS_TOPIC_ARN": self.topic_arn}
+        return {**self.aws_environment(), "DATABASE_URL": self.database_url, "SNS_TOPIC_ARN": self.topic_arn,
+                "QUARANTINE_PREFIX": QUARANTINE_PREFIX}

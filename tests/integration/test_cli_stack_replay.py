@@ -215,3 +215,16 @@ def test_production_handler_logs_stay_out_of_json_output(running: tuple[Path, St
     report = json.loads(done.stdout)  # the function's own log lines went to stderr
     assert report["invocations"][0]["response"]["outcomes"][0]["status"] == "SUCCEEDED"
     assert '"message":"outcome"' in done.stderr.replace(" ", "")
+
+
+def test_replay_of_a_failed_file_prints_where_the_full_error_report_went(
+    running: tuple[Path, StackInfo], tmp_path: Path
+) -> None:
+    directory, stack = running
+    bad = tmp_path / "users.csv"
+    bad.write_text("user_id,email,full_name,country_code,signup_date,is_active\n1,not-an-email,A,GB,2020-01-01,true\n")
+    code, output = _run("replay", str(bad), "--key", "reports/users.csv", "--state-dir", str(directory))
+    assert code == 0, output
+    assert "FAILED reports/users.csv -> users" in output
+    assert f"full error report: s3://{stack.bucket}/quarantine/" in output
+    assert "/reports/users.csv.errors.json" in output
