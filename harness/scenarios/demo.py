@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.table import Table
 
 from harness.scenarios.catalogue import TEST, USERS
 from harness.scenarios.model import Generated, Result, Scenario, Upload
@@ -29,21 +30,22 @@ DEMO: tuple[Scenario, ...] = (
     ),
 )
 
-NEXT_STEPS = """\
-[bold]harness up[/]                         keep a stack running (writes .harness/stack.json)
-[bold]harness generate users --rows 1000[/]  make a Faker CSV (add --defect NAME to break it)
-[bold]harness validate FILE --as users.csv[/] check a file without loading it
-[bold]harness replay FILE --key users.csv[/]  upload, take the real S3 event, invoke, show the outcome
-[bold]harness scenarios[/]                  the whole end-to-end catalogue (--json, --junit FILE)
-[bold]harness down[/]                       stop what `up` started"""
+NEXT_STEPS = (
+    ("harness up", "keep a stack running (writes .harness/stack.json)"),
+    ("harness generate users -n 1000", "a Faker CSV; --defect NAME breaks it"),
+    ("harness validate FILE --as users.csv", "check a file without loading it"),
+    ("harness replay FILE --key users.csv", "upload, take the real S3 event, invoke, show"),
+    ("harness scenarios", "the whole catalogue (--select, --json, --junit)"),
+    ("harness down", "stop what `up` started"),
+)
 
 
 def print_demo(console: Console, results: list[Result], seconds: float) -> None:
     console.print(results_table(results))
     passed = sum(r.passed for r in results)
     what = (
-        "Each scenario uploaded a generated file to the moto S3 emulator, took the real S3 event from its SQS\n"
-        "queue, invoked lambda_handler through the Lambda emulation, read the SNS outcome message back from\n"
+        "Each scenario uploaded a generated file to the moto S3 emulator, took the real S3 event from its SQS "
+        "queue, invoked lambda_handler through the Lambda emulation, read the SNS outcome message back from "
         "the capture queue and counted rows in the real PostgreSQL. Every scenario had its own bucket and schema."
     )
     console.print(
@@ -53,4 +55,7 @@ def print_demo(console: Console, results: list[Result], seconds: float) -> None:
             border_style="green" if passed == len(results) else "red",
         )
     )
-    console.print(Panel(NEXT_STEPS, title="where to look next"))
+    steps = Table.grid(padding=(0, 2))
+    for command, purpose in NEXT_STEPS:
+        steps.add_row(f"[bold]{command}[/]", purpose)
+    console.print(Panel(steps, title="where to look next"))

@@ -52,6 +52,7 @@ class Lane:
             },
         )
         self.engine = sa.create_engine(stack.database_url)
+        self.unclaimed: list[S3Notification] = []  # events taken off the queue for another thread's key
 
     def environment(self) -> dict[str, str]:
         return {**self.stack.lambda_environment(), "SNS_TOPIC_ARN": self.topic_arn, "DB_SCHEMA": self.schema}

@@ -19,7 +19,7 @@ def results_table(results: list[Result]) -> Table:
         ("rows", "right"),
         ("seconds", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column in ("scenario", "expected"))  # type: ignore[arg-type]
     for r in results:
         mark = "[green]PASS[/]" if r.passed else "[bold red]FAIL[/]"
         rows = ", ".join(f"{t}={n:,}" for t, n in r.rows.items()) or "-"

@@ -88,13 +88,15 @@ def _uploads(lane: Lane, scenario: Scenario, observed: Observed, log_stream: Tex
         for index, upload in enumerate(scenario.uploads):
             if index == len(scenario.uploads) - 1:
                 before = {t: lane.checksum(t) for t, s in scenario.tables.items() if s == "unchanged"}
-            _one_upload(lane, runtime, upload, observed)
+            statuses, defect = _one_upload(lane, runtime, upload, observed)
+            _check_messages(lane.messages(expect=len(statuses)), upload, defect, observed)
     _check_tables(lane, scenario, before, observed)
 
 
 def _one_upload(
     lane: Lane, runtime: LambdaRuntime, upload: Upload, observed: Observed, lock: threading.Lock | None = None
-) -> None:
+) -> tuple[list[str], Any]:
+    """Upload, invoke for each of its events; the statuses and the injected defect (messages: the caller's)."""
     data, defect = content_bytes(upload)
     lane.put(upload.key, data, upload.multipart)
     del data
@@ -114,13 +116,10 @@ def _one_upload(
     if upload.error_at_defect and defect is not None:
         bodies = [o for r in responses for o in r.get("outcomes", [])]
         errors = [e for b in bodies for e in b.get("errors", [])]
-        if not any(e.get("row") == defect.row and e.get("column") == defect.column for e in errors):
+        if not any(_at_defect(e, defect) for e in errors):
             shown = [(e.get("row"), e.get("column")) for e in errors[:3]]
             observed.problems.append(f"{upload.key}: no error at row {defect.row} column {defect.column}: {shown}")
-    _check_messages(lane, upload, statuses, defect, observed)
-
-
-_pending: dict[int, list[Any]] = {}
+    return statuses, defect
 
 
 def _events_for(lane: Lane, key: str, wanted: int, lock: threading.Lock) -> list[Any]:
@@ -129,7 +128,7 @@ def _events_for(lane: Lane, key: str, wanted: int, lock: threading.Lock) -> list
     deadline = time.monotonic() + 20
     while len(mine) < wanted and time.monotonic() < deadline:
         with lock:
-            pool = _pending.setdefault(id(lane), [])
+            pool = lane.unclaimed
             pool.extend(lane.events(wait_for=0, timeout=1, settle=0))
             mine.extend(n for n in pool if key in n.keys)
             pool[:] = [n for n in pool if key not in n.keys]
@@ -139,10 +138,11 @@ def _events_for(lane: Lane, key: str, wanted: int, lock: threading.Lock) -> list
 def _concurrently(lane: Lane, runtime: LambdaRuntime, uploads: tuple[Upload, ...], observed: Observed) -> None:
     lock = threading.Lock()
     per_thread = [Observed() for _ in uploads]
+    defects: dict[str, Any] = {}
 
     def work(upload: Upload, into: Observed) -> None:
         try:
-            _one_upload(lane, runtime, upload, into, lock)
+            _, defects[upload.key] = _one_upload(lane, runtime, upload, into, lock)
         except Exception as exc:
             into.problems.append(f"{upload.key}: {type(exc).__name__}: {exc}")
 
@@ -151,18 +151,23 @@ def _concurrently(lane: Lane, runtime: LambdaRuntime, uploads: tuple[Upload, ...
         t.start()
     for t in threads:
         t.join()
-    _pending.pop(id(lane), None)
     for o in per_thread:
         observed.statuses.extend(o.statuses)
         observed.problems.extend(o.problems)
+    # Messages are read once both are in: the capture queue is shared by the two uploads.
+    received = lane.messages(expect=len(observed.statuses))
+    for upload in uploads:
+        _check_messages(received, upload, defects.get(upload.key), observed)
 
 
-def _check_messages(lane: Lane, upload: Upload, statuses: list[str], defect: Any, observed: Observed) -> None:
-    messages = [
-        m
-        for m in lane.messages(expect=len(statuses))
-        if isinstance(m["message"], dict) and m["message"].get("key", "").endswith(upload.key)
-    ]
+def _at_defect(error: dict[str, Any], defect: Any) -> bool:
+    """The error names the injected row, and its column when the defect has one (a header defect has none)."""
+    return bool(error.get("row") == defect.row and (defect.column is None or error.get("column") == defect.column))
+
+
+def _check_messages(received: list[dict[str, Any]], upload: Upload, defect: Any, observed: Observed) -> None:
+    """The SNS messages about this upload's key: one per outcome, statuses and errors as expected."""
+    messages = [m for m in received if isinstance(m["message"], dict) and m["message"].get("key") == upload.key]
     got = [m["message"].get("status") for m in messages]
     if sorted(got) != sorted(upload.outcomes):
         observed.problems.append(f"{upload.key}: SNS said {got}, expected {list(upload.outcomes)}")
@@ -171,7 +176,7 @@ def _check_messages(lane: Lane, upload: Upload, statuses: list[str], defect: Any
             observed.problems.append(f"{upload.key}: message attribute status differs from the body")
         if upload.error_at_defect and defect is not None and m["message"].get("status") == "FAILED":
             errors = m["message"].get("errors", [])
-            if not any(e.get("row") == defect.row and e.get("column") == defect.column for e in errors):
+            if not any(_at_defect(e, defect) for e in errors):
                 observed.problems.append(f"{upload.key}: SNS message lacks the error at row {defect.row}")
 
 

@@ -80,7 +80,7 @@ def test_junit_xml(tmp_path: Path) -> None:
     ]
     target = tmp_path / "out" / "junit.xml"
     write_junit(results, target)
-    suite = ET.parse(target).getroot()  # noqa: S314 - our own file.find("testsuite")
+    suite = ET.parse(target).getroot().find("testsuite")  # noqa: S314 - our own file
     assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
     failure = suite.find("testcase[@name='b']/failure")
     assert failure is not None and failure.text == "table users changed"
