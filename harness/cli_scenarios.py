@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness import state
 from harness.scenarios import run_all, select
 from harness.scenarios.demo import DEMO, print_demo
-from harness.scenarios.model import Result
+from harness.scenarios.model import Result, Scenario
 from harness.scenarios.report import results_table, write_junit
 from harness.stack import StackError, StackInfo, backend_name, ephemeral_stack
 from harness.stack.health import is_healthy
@@ -49,10 +49,7 @@ def _function_logs(show: bool) -> Iterator[TextIO | None]:
         yield sink
 
 
-def _run(stack: StackInfo, pattern: str | None, logs: bool, quiet: bool) -> list[Result]:
-    scenarios = select(pattern)
-    if not scenarios:
-        raise StackError(f"no scenario matches {pattern!r}")
+def _run(stack: StackInfo, scenarios: list[Scenario], logs: bool, quiet: bool) -> list[Result]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
         warnings.catch_warnings(),
@@ -80,11 +77,15 @@ def scenarios(
 ) -> None:
     """Run the scenario catalogue end to end; exit 1 when any scenario fails."""
     started = time.monotonic()
+    chosen = select(pattern)
+    if not chosen:
+        errors.print(f"[bold red]error:[/] no scenario matches {pattern!r}", highlight=False)
+        raise typer.Exit(2)
     try:
         with _stack(backend, state_dir) as (stack, where):
             if not as_json:
                 errors.print(f"using the {where}", highlight=False)
-            results = _run(stack, pattern, logs, quiet=as_json)
+            results = _run(stack, chosen, logs, quiet=as_json)
     except StackError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
