@@ -60,7 +60,7 @@ class Scenario:
             return "RetriesExhausted x3"
         if self.kind == "test_event":
             return "ignored"
-        return ", ".join("+".join(u.outcomes) if u.outcomes else "none" for u in self.uploads)
+        return ", ".join(" + ".join(u.outcomes) if u.outcomes else "none" for u in self.uploads)
 
 
 @dataclass

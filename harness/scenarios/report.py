@@ -12,14 +12,11 @@ from harness.scenarios.model import Result
 
 def results_table(results: list[Result]) -> Table:
     table = Table(title="scenarios", show_lines=False)
-    for column, justify in (
-        ("scenario", "left"),
-        ("expected", "left"),
-        ("actual", "left"),
-        ("rows", "right"),
-        ("seconds", "right"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=column in ("scenario", "expected"))  # type: ignore[arg-type]
+    table.add_column("scenario", no_wrap=True)
+    for column in ("expected", "actual"):
+        table.add_column(column, overflow="fold", min_width=9)
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
     for r in results:
         mark = "[green]PASS[/]" if r.passed else "[bold red]FAIL[/]"
         rows = ", ".join(f"{t}={n:,}" for t, n in r.rows.items()) or "-"

@@ -110,7 +110,7 @@ def _one_upload(
                 observed.problems.append(f"{upload.key}: invocation failed: {invocation.attempts[-1].error_message}")
             responses.append(invocation.response or {})
     statuses = [o.get("status", "?") for r in responses for o in r.get("outcomes", [])]
-    observed.statuses.extend(statuses)
+    observed.statuses.append(" + ".join(statuses) or "none")
     if tuple(statuses) != upload.outcomes:
         observed.problems.append(f"{upload.key}: expected {list(upload.outcomes)}, got {statuses}")
     if upload.error_at_defect and defect is not None:

@@ -65,7 +65,7 @@ def test_select_by_glob_or_substring() -> None:
 
 def test_expected_summary_lists_one_status_per_event() -> None:
     (scenario,) = select("multipart-upload")
-    assert scenario.expected == "SUCCEEDED+SKIPPED"
+    assert scenario.expected == "SUCCEEDED + SKIPPED"
 
 
 def test_demo_covers_every_outcome() -> None:
