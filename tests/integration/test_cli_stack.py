@@ -167,11 +167,19 @@ def test_up_terminated_while_starting_leaves_nothing_behind(state_dir: Path) -> 
 
         assert up.wait(timeout=60) != 0
         assert not (state_dir / "stack.json").exists()
-        assert list(private_tmp.iterdir()) == []
+        # Only the reusable copy of the PostgreSQL binaries may stay (made when the wheel's folder is not
+        # reachable by `nobody`); it must be complete, never a half-copied staging folder.
+        kept = [p for p in private_tmp.iterdir() if not _is_binaries_cache(p)]
+        assert kept == []
         leftovers = [p for p in Path("/proc").glob("[0-9]*") if str(private_tmp) in _cmdline_and_cwd(p)]
         assert leftovers == []
     finally:
         shutil.rmtree(private_tmp, ignore_errors=True)
+
+
+def _is_binaries_cache(path: Path) -> bool:
+    return path.name.startswith(f"harness-pginstall-{os.geteuid()}-") and ".staging-" not in path.name \
+        and (path / ".complete").is_file()
 
 
 def _cmdline_and_cwd(proc: Path) -> str:

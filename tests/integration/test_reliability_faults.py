@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import lambda_function
 from harness.stack.postgres import start_postgres, stop_postgres
 from harness.stack.processes import spawn_detached, stop_process
 from harness.stack.unprivileged import postgres_run_as
@@ -111,16 +110,35 @@ class _BrokenStream:
         self._body.close()
 
 
-class _S3WithFaultyReads:
-    def __init__(self, s3: Any) -> None:
+class _SlowStream(_BrokenStream):
+    """Stands in for a slow network: the real body, each chunk delayed, so a load outlasts a short
+    budget on any machine (a fast one loads 50,000 rows in a fraction of a second)."""
+
+    def iter_chunks(self, size: int):
+        for chunk in self._body.iter_chunks(64 * 1024):  # about 1.3 MB/s
+            time.sleep(0.05)
+            yield chunk
+
+
+class _S3WithWrappedBodies:
+    """The real S3 client whose downloaded bodies pass through `wrap`."""
+
+    def __init__(self, s3: Any, wrap: Any) -> None:
         self._s3 = s3
+        self._wrap = wrap
 
     def get_object(self, **params: Any) -> dict[str, Any]:
         response = self._s3.get_object(**params)
-        return {**response, "Body": _BrokenStream(response["Body"])}
+        return {**response, "Body": self._wrap(response["Body"])}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._s3, name)
+
+
+def _runtime_reading_through(wrap: Any) -> handler.Runtime:
+    rt = handler.runtime()
+    return handler.Runtime(rt.settings, handler.Clients(_S3WithWrappedBodies(rt.clients.s3, wrap), rt.clients.sns,
+                                                        rt.clients.engine), rt.scrubber)
 
 
 def test_s3_read_failing_mid_stream_raises_and_loads_nothing(client: IngestClient, make_csv, monkeypatch):
@@ -128,11 +146,8 @@ def test_s3_read_failing_mid_stream_raises_and_loads_nothing(client: IngestClien
     put = client.upload("test.csv", make_csv("test", rows=30_000, seed=72).data)
     client.real_events()
     event = client.s3_event("test.csv", put["ETag"])
-    rt = handler.runtime()
-    faulty = handler.Runtime(rt.settings, handler.Clients(_S3WithFaultyReads(rt.clients.s3), rt.clients.sns,
-                                                          rt.clients.engine), rt.scrubber)
     with pytest.raises(TransientError, match="S3 read failed"):
-        handler.handle(event, LambdaContext(), faulty)
+        handler.handle(event, LambdaContext(), _runtime_reading_through(_BrokenStream))
     assert client.checksum("test") == "absent" and client.messages(wait=0) == []
     assert client.invoke(event)["outcomes"][0]["rows_loaded"] == 30_000
 
@@ -145,8 +160,9 @@ def test_load_that_cannot_finish_in_time_rolls_back_and_fails_naming_the_budget(
     put = client.upload("big/test.csv", make_csv("test", rows=50_000, seed=74).data)
     client.real_events()
 
-    outcome = lambda_function.lambda_handler(client.s3_event("big/test.csv", put["ETag"]),
-                                             LambdaContext(timeout_s=10.5))["outcomes"][0]
+    # 1 s beyond the 10 s safety margin; the slowed download needs several seconds whatever the machine.
+    outcome = handler.handle(client.s3_event("big/test.csv", put["ETag"]), LambdaContext(timeout_s=11),
+                             _runtime_reading_through(_SlowStream))["outcomes"][0]
 
     assert outcome["status"] == "FAILED"
     (error,) = outcome["errors"]
