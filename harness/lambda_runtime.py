@@ -143,7 +143,7 @@ class LambdaRuntime:
         deadline = started + self.config.timeout_seconds
         try:
             logs = self._log_stream or sys.stderr
-            with _environment(self._function_environment()), _stdout_to(logs):
+            with function_environment(self._function_environment()), _stdout_to(logs):
                 handler = self._load()
                 context = LambdaContext(self.config, request_id, deadline)
                 response = self._run_with_timeout(handler, event, context)
@@ -265,7 +265,7 @@ def _fileno(stream: TextIO | None) -> int | None:
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def function_environment(values: Mapping[str, str]) -> Iterator[None]:
     """The function's variables for the duration of one attempt; the caller's are restored after."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

@@ -21,6 +21,21 @@ import lambda_function
 from harness.stack import StackInfo, stack_client
 
 
+def receive_bodies(stack: StackInfo, queue_url: str, expect: int, timeout: int = 10) -> list[dict[str, Any]]:
+    """Take messages off a stack's queue until `expect` bodies arrived or about `timeout` seconds passed."""
+    sqs = stack_client(stack, "sqs")
+    bodies: list[dict[str, Any]] = []
+    for _ in range(timeout):
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if len(bodies) >= expect:
+            break
+    return bodies
+
+
 @dataclass
 class LambdaContext:
     """What Lambda passes as `context` (the attributes the handler reads)."""

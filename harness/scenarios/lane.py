@@ -19,6 +19,7 @@ from boto3.s3.transfer import TransferConfig
 
 from harness.replay import parse_envelope
 from harness.stack import StackInfo, stack_client
+from harness.stack.provision import allow_sender, create_bucket, create_queue
 from harness.trigger import S3Notification
 
 MULTIPART = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
@@ -34,21 +35,18 @@ class Lane:
         self.s3 = stack_client(stack, "s3")
         self.sqs = stack_client(stack, "sqs")
         self.sns = stack_client(stack, "sns")
-        if stack.region == "us-east-1":
-            self.s3.create_bucket(Bucket=self.bucket)
-        else:
-            self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": stack.region})
-        self.events_url = self.sqs.create_queue(QueueName=f"scn-events-{tag}")["QueueUrl"]
+        create_bucket(self.s3, self.bucket, stack.region)
+        self.events_url, events_arn = create_queue(self.sqs, f"scn-events-{tag}")
         self.topic_arn = self.sns.create_topic(Name=f"scn-outcomes-{tag}")["TopicArn"]
-        self.capture_url = self.sqs.create_queue(QueueName=f"scn-capture-{tag}")["QueueUrl"]
-        self._allow(self.events_url, "s3.amazonaws.com", f"arn:aws:s3:::{self.bucket}")
-        self._allow(self.capture_url, "sns.amazonaws.com", self.topic_arn)
-        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._arn(self.capture_url))
+        self.capture_url, capture_arn = create_queue(self.sqs, f"scn-capture-{tag}")
+        allow_sender(self.sqs, self.events_url, events_arn, "s3.amazonaws.com", f"arn:aws:s3:::{self.bucket}")
+        allow_sender(self.sqs, self.capture_url, capture_arn, "sns.amazonaws.com", self.topic_arn)
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=capture_arn)
         # No suffix filter: every key reaches the function, so non-whitelisted ones are REJECTED by it.
         self.s3.put_bucket_notification_configuration(
             Bucket=self.bucket,
             NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": self._arn(self.events_url), "Events": ["s3:ObjectCreated:*"]}]
+                "QueueConfigurations": [{"QueueArn": events_arn, "Events": ["s3:ObjectCreated:*"]}]
             },
         )
         self.engine = sa.create_engine(stack.database_url)
@@ -56,25 +54,6 @@ class Lane:
 
     def environment(self) -> dict[str, str]:
         return {**self.stack.lambda_environment(), "SNS_TOPIC_ARN": self.topic_arn, "DB_SCHEMA": self.schema}
-
-    def _arn(self, url: str) -> str:
-        attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-        return str(attrs["QueueArn"])
-
-    def _allow(self, url: str, service: str, source: str) -> None:
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sqs:SendMessage",
-                    "Resource": self._arn(url),
-                    "Condition": {"ArnEquals": {"aws:SourceArn": source}},
-                }
-            ],
-        }
-        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
 
     # -- S3 and its events ------------------------------------------------------------------
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
-import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import fixtures
-from harness.lambda_runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime
+from harness.lambda_runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime, function_environment
 from harness.scenarios.lane import Lane
 from harness.scenarios.model import Generated, Result, Scenario, Upload
 from harness.stack import StackInfo
@@ -36,7 +34,7 @@ def run_scenario(stack: StackInfo, scenario: Scenario, log_stream: TextIO | None
     observed = Observed()
     lane = Lane(stack, scenario.name)
     try:
-        with _environment(lane.environment()):
+        with function_environment(lane.environment()):
             if scenario.kind == "database_down":
                 _database_down(lane, scenario, observed, log_stream)
             elif scenario.kind == "test_event":
@@ -216,7 +214,7 @@ def _database_down(lane: Lane, scenario: Scenario, observed: Observed, log_strea
         lane.sns.publish(TopicArn=lane.topic_arn, Message=json.dumps(record))
 
     runtime._publish_failure = publish  # the on-failure destination is the lane's topic
-    with _environment(env):
+    with function_environment(env):
         for upload in scenario.uploads:
             data, _ = content_bytes(upload)
             lane.put(upload.key, data, upload.multipart)
@@ -270,16 +268,3 @@ def run_all(
     return results
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """The lane's function environment for the whole scenario, so concurrent attempts restore to it."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, previous in saved.items():
-            if previous is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = previous

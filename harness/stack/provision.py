@@ -59,12 +59,12 @@ def provision(
 
     s3, sns, sqs = client("s3"), client("sns"), client("sqs")
     try:
-        _create_bucket(s3, names.bucket, region)
+        create_bucket(s3, names.bucket, region)
         topic_arn = sns.create_topic(Name=names.topic)["TopicArn"]
-        events_url, events_arn = _create_queue(sqs, names.events_queue)
-        capture_url, capture_arn = _create_queue(sqs, names.notifications_queue)
-        _allow_sender(sqs, events_url, events_arn, "s3.amazonaws.com", f"arn:aws:s3:::{names.bucket}")
-        _allow_sender(sqs, capture_url, capture_arn, "sns.amazonaws.com", topic_arn)
+        events_url, events_arn = create_queue(sqs, names.events_queue)
+        capture_url, capture_arn = create_queue(sqs, names.notifications_queue)
+        allow_sender(sqs, events_url, events_arn, "s3.amazonaws.com", f"arn:aws:s3:::{names.bucket}")
+        allow_sender(sqs, capture_url, capture_arn, "sns.amazonaws.com", topic_arn)
         s3.put_bucket_notification_configuration(
             Bucket=names.bucket,
             NotificationConfiguration={
@@ -98,20 +98,20 @@ def provision(
     )
 
 
-def _create_bucket(s3: Any, bucket: str, region: str) -> None:
+def create_bucket(s3: Any, bucket: str, region: str) -> None:
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
 
-def _create_queue(sqs: Any, name: str) -> tuple[str, str]:
+def create_queue(sqs: Any, name: str) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
 
 
-def _allow_sender(sqs: Any, queue_url: str, queue_arn: str, service: str, source_arn: str) -> None:
+def allow_sender(sqs: Any, queue_url: str, queue_arn: str, service: str, source_arn: str) -> None:
     # Emulators ignore it; on real AWS the queue refuses S3/SNS deliveries without it.
     policy = {
         "Version": "2012-10-17",

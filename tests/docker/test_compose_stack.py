@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import lambda_function
 from harness.stack import StackInfo, stack_client
-from tests.ingest_client import LambdaContext
+from tests.ingest_client import LambdaContext, receive_bodies
 
 pytestmark = pytest.mark.docker
 
@@ -21,20 +19,6 @@ USERS_CSV = (
     "2,alan@example.com,Alan Turing,GB,2021-03-04,false\n"
 )
 KEY = "in coming/a+b/users.csv"
-
-
-def _receive(stack: StackInfo, queue_url: str, expect: int) -> list[dict[str, Any]]:
-    sqs = stack_client(stack, "sqs")
-    bodies: list[dict[str, Any]] = []
-    for _ in range(10):
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        ):
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        if len(bodies) >= expect:
-            break
-    return bodies
 
 
 def test_stack_is_provisioned(stack: StackInfo) -> None:
@@ -47,7 +31,7 @@ def test_an_upload_loads_once_and_a_redelivery_is_skipped(stack: StackInfo, monk
     for name, value in {**stack.lambda_environment(), "DB_SCHEMA": schema}.items():
         monkeypatch.setenv(name, value)
     stack_client(stack, "s3").put_object(Bucket=stack.bucket, Key=KEY, Body=USERS_CSV.encode())
-    (event,) = _receive(stack, stack.events_queue_url, expect=1)
+    (event,) = receive_bodies(stack, stack.events_queue_url, expect=1)
 
     (first,) = lambda_function.lambda_handler(event, LambdaContext())["outcomes"]
     (second,) = lambda_function.lambda_handler(event, LambdaContext())["outcomes"]

@@ -14,7 +14,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ import lambda_function
 from harness.stack import StackError, StackInfo, ephemeral_stack, stack_client, stop_stack
 from harness.stack.localstack_venv import ensure_venv
 from harness.stack.processes import is_alive
-from tests.ingest_client import LambdaContext
+from tests.ingest_client import LambdaContext, receive_bodies
 from tests.unit.test_compose_backend import FAKE_DOCKER
 
 pytestmark = pytest.mark.slow
@@ -50,20 +49,6 @@ def localstack_stack() -> Iterator[StackInfo]:
         yield info
 
 
-def _receive(stack: StackInfo, queue_url: str, expect: int, timeout: int = 10) -> list[dict[str, Any]]:
-    sqs = stack_client(stack, "sqs")
-    bodies: list[dict[str, Any]] = []
-    for _ in range(timeout):
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        ):
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        if len(bodies) >= expect:
-            break
-    return bodies
-
-
 def test_a_real_localstack_event_loads_once_and_a_redelivery_is_skipped(
     localstack_stack: StackInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,7 +58,7 @@ def test_a_real_localstack_event_loads_once_and_a_redelivery_is_skipped(
         monkeypatch.setenv(name, value)
 
     stack_client(stack, "s3").put_object(Bucket=stack.bucket, Key=KEY, Body=USERS_CSV.encode())
-    (event,) = _receive(stack, stack.events_queue_url, expect=1)
+    (event,) = receive_bodies(stack, stack.events_queue_url, expect=1)
     assert event["Records"][0]["s3"]["object"]["key"] == "in%20coming/a%2Bb/users.csv"  # LocalStack's encoding
 
     first = lambda_function.lambda_handler(event, LambdaContext())
@@ -89,7 +74,7 @@ def test_a_real_localstack_event_loads_once_and_a_redelivery_is_skipped(
     finally:
         engine.dispose()
     assert [tuple(r) for r in rows] == [(1, "ada@example.com"), (2, "alan@example.com"), (3, "grace@example.com")]
-    notes = _receive(stack, stack.notifications_queue_url, expect=2)
+    notes = receive_bodies(stack, stack.notifications_queue_url, expect=2)
     statuses = sorted(json.loads(n["Message"])["status"] for n in notes)
     assert statuses == ["SKIPPED", "SUCCEEDED"]
 
