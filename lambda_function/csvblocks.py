@@ -87,9 +87,12 @@ class CsvReader:
         self._fill(len(BOM))
         if self._buf.startswith(BOM):
             self._buf = self._buf[len(BOM):]
-        self._fill(1)
+        self._fill(4)
         if not self._buf:
             raise FileRejected([RowError(None, None, None, "file is empty")])
+        foreign = _foreign_format(self._buf[:4])
+        if foreign:
+            raise FileRejected([RowError(None, None, None, f"file is not UTF-8 CSV: {foreign}")])
         end = self._find_record_end(0)
         while end < 0 and not self._eof and len(self._buf) <= self._limits.max_record_bytes:
             self._fill(len(self._buf) + 64 * 1024)
@@ -106,6 +109,8 @@ class CsvReader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise FileRejected([RowError(None, None, None, "header is not valid UTF-8")]) from None
+        if "\0" in text:  # UTF-16 or UTF-32 without a byte-order mark
+            raise FileRejected([RowError(None, None, None, "header contains NUL bytes (UTF-16? save it as UTF-8)")])
         try:
             names = next(csv.reader(io.StringIO(text), strict=True), [])
         except csv.Error as exc:
@@ -174,6 +179,20 @@ class CsvReader:
         if len(too_long):
             raise FileRejected([RowError(block.first_row + int(too_long[0]), None, None,
                                          f"record longer than {self._limits.max_record_bytes:,} bytes")])
+
+
+_FOREIGN_STARTS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "it starts with a UTF-32 byte-order mark; save it as UTF-8"),
+    (b"\x00\x00\xfe\xff", "it starts with a UTF-32 byte-order mark; save it as UTF-8"),
+    (b"\xff\xfe", "it starts with a UTF-16 byte-order mark; save it as UTF-8"),
+    (b"\xfe\xff", "it starts with a UTF-16 byte-order mark; save it as UTF-8"),
+    (b"\x1f\x8b", "it is gzip-compressed; name the object with a .gz suffix"),
+)
+
+
+def _foreign_format(head: bytes) -> str | None:
+    """Why the first bytes cannot begin a UTF-8 CSV, for a message that says what to do."""
+    return next((why for start, why in _FOREIGN_STARTS if head.startswith(start)), None)
 
 
 def _strip_trailing_blank_lines(data: bytes) -> bytes:

@@ -96,7 +96,8 @@ def test_gzip_object_is_decompressed_as_a_stream(client: IngestClient, make_csv)
 def test_gzip_bytes_under_a_csv_name_fail_as_not_utf8(client: IngestClient, make_csv):
     outcome = client.ingest("users.csv", gzip.compress(make_csv("users", rows=5, seed=1).data))
     assert outcome["status"] == "FAILED"
-    assert outcome["errors"] and outcome["errors"][0]["row"] is None
+    (error,) = outcome["errors"]
+    assert error["row"] is None and "gzip-compressed; name the object with a .gz suffix" in error["rule"]
 
 
 def test_message_has_design_fields_subject_and_filterable_attributes(client: IngestClient, make_csv):

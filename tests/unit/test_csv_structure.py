@@ -184,6 +184,20 @@ def test_invalid_utf8_in_the_header_fails_as_a_whole():
     assert (error.row, error.rule) == (None, "header is not valid UTF-8")
 
 
+@pytest.mark.parametrize(("encode", "says"), [
+    (lambda text: text.encode("utf-16"), "UTF-16 byte-order mark"),
+    (lambda text: text.encode("utf-16-be"), "NUL bytes"),
+    (lambda text: text.encode("utf-16-le"), "NUL bytes"),
+    (lambda text: text.encode("utf-32"), "UTF-32 byte-order mark"),
+    (lambda text: gzip.compress(text.encode()), "gzip-compressed; name the object with a .gz suffix"),
+], ids=["utf-16", "utf-16-be", "utf-16-le", "utf-32", "gzip"])
+def test_a_file_in_another_encoding_fails_as_a_whole_saying_what_it_is(encode, says):
+    error = only_error(validate(encode((HEADER + ROW1).decode())))
+
+    assert (error.row, error.column) == (None, None)
+    assert says in error.rule
+
+
 @pytest.mark.parametrize("header", [
     b'"user_id"x,email,full_name,country_code,signup_date,is_active\n',  # text after a closing quote
     b"user_id\r,email,full_name,country_code,signup_date,is_active\n",  # bare CR in the header
