@@ -15,16 +15,19 @@ from .extract import ObjectRef, translate
 from .outcome import Outcome
 
 
-def destination(prefix: str, key: str, now: datetime | None = None) -> tuple[str, str]:
-    """(copy key, report key): prefix + UTC date + original key, and the report beside it."""
+def destination(prefix: str, ref: ObjectRef, now: datetime | None = None) -> tuple[str, str]:
+    """(copy key, report key): prefix + UTC date + the object's version id or ETag + original key, and
+    the report beside it. The middle part keeps two failed uploads of one key apart; a redelivery of
+    the same object writes the same copy again."""
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
-    copy_key = f"{prefix}{day}/{key}"
+    tag = ref.version_id or (ref.etag or "").strip('"') or "unversioned"
+    copy_key = f"{prefix}{day}/{tag}/{ref.key}"
     return copy_key, copy_key + ".errors.json"
 
 
 def store(s3: Any, ref: ObjectRef, prefix: str, outcome: Outcome, body: dict[str, Any]) -> str:
     """Copy the object and write its report; returns the report's s3:// URI (raises on S3 trouble)."""
-    copy_key, report_key = destination(prefix, ref.key)
+    copy_key, report_key = destination(prefix, ref)
     uri = f"s3://{ref.bucket}/{report_key}"
     body["error_report_uri"] = uri
     report = {

@@ -75,6 +75,11 @@ def test_failed_file_is_quarantined_with_a_full_error_report(client: IngestClien
     (message,) = client.messages()
     assert message.body["error_report_uri"] == uri
 
+    put = client.upload("drop/users.csv", data.replace(b"not-an-email-7,", b"still-not-an-email,"))
+    (again,) = client.invoke(client.s3_event("drop/users.csv", put["ETag"]))["outcomes"]
+    assert again["error_report_uri"] != uri, "a second failed upload of the key must not overwrite the first"
+    assert client.s3.get_object(Bucket=client.bucket, Key=report_key)["Body"].read()
+
 
 def test_quarantined_copy_delivered_as_an_event_is_ignored(client: IngestClient, monkeypatch):
     monkeypatch.setenv("QUARANTINE_PREFIX", "quarantine/")
