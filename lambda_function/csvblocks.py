@@ -87,10 +87,10 @@ class CsvReader:
         self._fill(len(BOM))
         if self._buf.startswith(BOM):
             self._buf = self._buf[len(BOM):]
-        self._fill(4)
+        self._fill(_SNIFF_BYTES)
         if not self._buf:
             raise FileRejected([RowError(None, None, None, "file is empty")])
-        foreign = _foreign_format(self._buf[:4])
+        foreign = _foreign_format(self._buf[:_SNIFF_BYTES])
         if foreign:
             raise FileRejected([RowError(None, None, None, f"file is not UTF-8 CSV: {foreign}")])
         end = self._find_record_end(0)
@@ -188,6 +188,9 @@ _FOREIGN_STARTS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 
     (b"\xfe\xff", "it starts with a UTF-16 byte-order mark; save it as UTF-8"),
     (b"\x1f\x8b", "it is gzip-compressed; name the object with a .gz suffix"),
 )
+
+
+_SNIFF_BYTES = max(len(start) for start, _ in _FOREIGN_STARTS)
 
 
 def _foreign_format(head: bytes) -> str | None:
