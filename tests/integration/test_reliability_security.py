@@ -24,6 +24,7 @@ def _new_container(monkeypatch: pytest.MonkeyPatch) -> None:
     if handler._runtime is not None:
         handler._runtime.clients.engine.dispose()
     monkeypatch.setattr(handler, "_runtime", None)
+    monkeypatch.setattr(handler, "_runtime_key", None)
 
 
 def _secret(url: sa.URL, password: str) -> str:
