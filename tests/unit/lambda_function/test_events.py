@@ -6,7 +6,7 @@ import pytest
 
 from lambda_function.events import Delivery, Ignored, decode
 from lambda_function.extract import ObjectRef
-from tests.unit.event_files import event_names, load_event, sqs_wrap
+from tests.support.event_files import event_names, load_event, sqs_wrap
 
 
 def refs(deliveries: list[Delivery]) -> list[ObjectRef]:

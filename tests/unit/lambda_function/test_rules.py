@@ -15,7 +15,7 @@ from lambda_function.errors import RowError
 from lambda_function.rules import check_column, explain, rule_for
 from lambda_function.tables import TEST, USERS, TableSpec
 from lambda_function.validate import CheckedCsv
-from tests.unit.csv_text import TODAY, chunked, csv_file, row, users_row, validate
+from tests.support.csv_text import TODAY, chunked, csv_file, row, users_row, validate
 
 
 def one_row(spec: TableSpec, column: str, raw: str, today: date | None = TODAY):
