@@ -18,7 +18,7 @@ import fixtures
 from harness.bench_figures import HANDLER_COLD, HANDLER_WARM, IDEAL, NAIVE, BenchReport, PipelineFigures
 from harness.bench_pipelines import import_seconds, run_handler, run_ideal, run_naive, upload
 from harness.stack import StackInfo, ephemeral_stack
-from lambda_function.tables import TABLE_MAPPING
+from lambda_function import load_contracts
 
 CACHE_DIR = Path(".harness/cache/bench")
 NAIVE_MAX_ROWS = 200_000  # the seed's approach holds the whole file in memory and inserts row by row
@@ -56,7 +56,9 @@ def plan_steps(options: BenchOptions) -> list[str]:
 
 def cached_file(options: BenchOptions, rows: int) -> Path:
     """The benchmark file for `rows`, generated once (atomically: a half-written file is never reused)."""
-    spec = TABLE_MAPPING[f"{options.table}.csv"]
+    spec = load_contracts().find(options.table)
+    if spec is None:
+        raise ValueError(f"no contract for table {options.table!r}")
     path = options.cache_dir / f"{options.table}-{rows}-seed{options.seed}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +93,9 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
     """Run every step of plan_steps on a stack of its own (an ephemeral embedded one by default)."""
     if options.rows < 10 or options.repeat < 1:
         raise ValueError("bench needs at least 10 rows and 1 repeat")
-    spec = TABLE_MAPPING[f"{options.table}.csv"]
+    spec = load_contracts().find(options.table)
+    if spec is None:
+        raise ValueError(f"no contract for table {options.table!r}")
     tick = progress or (lambda label: None)
     big, small, naive = (cached_file(options, n) for n in (options.rows, options.small_rows, options.naive_size))
     report = BenchReport(table=spec.table, rows=options.rows, seed=options.seed, repeat=options.repeat,
@@ -100,7 +104,7 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
                         HANDLER_WARM: PipelineFigures(options.rows), NAIVE: PipelineFigures(options.naive_size)}
     factory = stack_factory or (lambda: ephemeral_stack("embedded"))
     with factory() as stack:
-        name = spec.object_name
+        name = spec.example_name()
         big_obj = upload(stack, big, f"bench/cold/{name}", options.rows)
         warm_obj = upload(stack, big, f"bench/warm/{name}", options.rows)
         small_obj = upload(stack, small, f"bench/small/{name}", options.small_rows)

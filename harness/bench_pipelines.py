@@ -23,8 +23,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from harness.stack import StackInfo, stack_client
+from lambda_function.contract import Contract
 from lambda_function.sql import create_table_sql, ident, qualified
-from lambda_function.tables import TableSpec
 
 CHUNK_BYTES = 1024 * 1024
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,7 @@ def count_and_drop(stack: StackInfo, schema: str, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def run_ideal(stack: StackInfo, spec: TableSpec, obj: Uploaded) -> float:
+def run_ideal(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
     """Seconds for GET + COPY of the unparsed bytes (table created before the clock starts)."""
     schema = fresh_schema("ideal")
     s3 = stack_client(stack, "s3")
@@ -87,13 +87,13 @@ def run_ideal(stack: StackInfo, spec: TableSpec, obj: Uploaded) -> float:
     return seconds
 
 
-def _copy_with_header(schema: str, spec: TableSpec) -> str:
+def _copy_with_header(schema: str, spec: Contract) -> str:
     # The benchmark files carry the spec's column order; HEADER true makes COPY skip the header line.
     columns = ", ".join(ident(c) for c in spec.column_names)
     return f"COPY {qualified(schema, spec.table)} ({columns}) FROM STDIN (FORMAT csv, HEADER true)"
 
 
-def run_naive(stack: StackInfo, spec: TableSpec, obj: Uploaded) -> float:
+def run_naive(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
     """Seconds for the seed's approach: the whole object into a DataFrame, then to_sql with defaults."""
     import pandas as pd
     import sqlalchemy as sa
@@ -123,7 +123,7 @@ class HandlerRun:
     import_seconds: float
 
 
-def run_handler(stack: StackInfo, spec: TableSpec, obj: Uploaded, warm: Uploaded | None = None,
+def run_handler(stack: StackInfo, spec: Contract, obj: Uploaded, warm: Uploaded | None = None,
                 handler_dir: Path | None = None) -> HandlerRun:
     """The handler in a fresh process (cold), then, if `warm` is given, a second invocation in it.
 

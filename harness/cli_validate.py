@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lambda_function import lookup_table, validate_stream
-from lambda_function.tables import is_gzip_key
+from lambda_function import load_contracts, validate_stream
+from lambda_function.contract import Contract, is_gzip_key
 from lambda_function.validate import ValidationResult
 
 READ_BYTES = 1024 * 1024
@@ -33,9 +33,9 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def check_file(path: Path, name: str) -> tuple[str, ValidationResult | None, float]:
+def check_file(path: Path, name: str, contracts: Path | None = None) -> tuple[str, ValidationResult | None, float]:
     """(status, result, seconds): REJECTED (no result) when `name` is not whitelisted."""
-    spec = lookup_table(name)
+    spec = load_contracts(contracts).lookup(name)
     if spec is None:
         return "REJECTED", None, 0.0
     started = time.perf_counter()
@@ -43,8 +43,8 @@ def check_file(path: Path, name: str) -> tuple[str, ValidationResult | None, flo
     return ("OK" if result.ok else "FAILED"), result, time.perf_counter() - started
 
 
-def report(path: Path, name: str, status: str, result: ValidationResult | None, seconds: float) -> dict[str, Any]:
-    spec = lookup_table(name)
+def report(path: Path, name: str, status: str, result: ValidationResult | None, seconds: float,
+           spec: Contract | None = None) -> dict[str, Any]:
     return {
         "file": str(path),
         "as": name,
@@ -65,11 +65,13 @@ def validate(
     as_name: Annotated[str | None, typer.Option("--as", help="The object key it would be uploaded as "
                                                 "(users.csv, test.csv, …/users.csv.gz) [default: FILE's name]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Every problem as JSON, for machines.")] = False,
+    contracts: Annotated[Path | None, typer.Option("--contracts", help="Folder of table contracts "
+                                                   "[default: $TABLE_CONTRACTS, else the bundled contracts/]")] = None,
 ) -> None:
     """Check a file exactly as the Lambda would, before uploading it (exit 0 ok, 1 FAILED, 2 REJECTED)."""
     name = as_name or file.name
-    status, result, seconds = check_file(file, name)
-    data = report(file, name, status, result, seconds)
+    status, result, seconds = check_file(file, name, contracts)
+    data = report(file, name, status, result, seconds, load_contracts(contracts).lookup(name))
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:

@@ -142,6 +142,8 @@ def build_package(
     wheels = fetch_wheels(plan.bundled, target, cache_dir or default_cache_dir())
 
     groups = [package_entries(project / PACKAGE_NAME, PACKAGE_NAME)]
+    # the table contracts beside the package (the handler's default TABLE_CONTRACTS); examples/ stays out
+    groups.append([e for e in package_entries(project / "contracts", "contracts") if e.arcname.count("/") == 1])
     groups += [wheel_entries(wheels[dist.name], dist.name) for dist in plan.bundled]
     entries = merge_entries(groups)
     if not any(e.arcname == f"{PACKAGE_NAME}/__init__.py" for e in entries):

@@ -37,6 +37,7 @@ class Settings:
     redact_values: bool = False
     deadline_margin_ms: int = 10_000
     lock_wait_ms: int = 300_000
+    table_contracts: str | None = None  # folder of contracts; None: the one beside the package
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -94,6 +95,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redact_values=_bool(env, "REDACT_VALUES"),
         deadline_margin_ms=_int(env, "DEADLINE_MARGIN_MS", Settings.deadline_margin_ms, 0),
         lock_wait_ms=_int(env, "LOCK_WAIT_MS", Settings.lock_wait_ms, 0),
+        table_contracts=env.get("TABLE_CONTRACTS", "").strip() or None,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import FileRejected, RowError
 
-QUOTE, COMMA, LF, CR, NUL = 34, 44, 10, 13, 0
+QUOTE, LF, CR, NUL = 34, 10, 13, 0
 QUOTE_BYTE = b'"'
 BOM = b"\xef\xbb\xbf"
 
@@ -34,6 +34,12 @@ class Limits:
 class Header:
     names: list[str]
     crlf: bool
+    delimiter: str = ","
+
+    @property
+    def separator(self) -> int:
+        """The delimiter as a byte value (every allowed delimiter is one ASCII character)."""
+        return ord(self.delimiter)
 
 
 @dataclass(slots=True)
@@ -63,8 +69,9 @@ def _outside_quotes(arr: np.ndarray) -> np.ndarray:
 class CsvReader:
     """Reads the header, then yields record-aligned blocks; raises FileRejected on structural failure."""
 
-    def __init__(self, chunks: Iterable[bytes], limits: Limits | None = None) -> None:
+    def __init__(self, chunks: Iterable[bytes], limits: Limits | None = None, delimiter: str = ",") -> None:
         self._chunks = iter(chunks)
+        self._delimiter = delimiter
         self._limits = limits or Limits()
         self._buf = b""  # immutable: numpy views of it never block a resize
         self._eof = False
@@ -112,10 +119,10 @@ class CsvReader:
         if "\0" in text:  # UTF-16 or UTF-32 without a byte-order mark
             raise FileRejected([RowError(None, None, None, "header contains NUL bytes (UTF-16? save it as UTF-8)")])
         try:
-            names = next(csv.reader(io.StringIO(text), strict=True), [])
+            names = next(csv.reader(io.StringIO(text), strict=True, delimiter=self._delimiter), [])
         except csv.Error as exc:
             raise FileRejected([RowError(None, None, text[:200], f"a CSV header line ({exc})")]) from None
-        self.header = Header(names, crlf)
+        self.header = Header(names, crlf, self._delimiter)
         return self.header
 
     def _find_record_end(self, start: int) -> int:
@@ -226,7 +233,7 @@ def _positions(arr: np.ndarray, byte: int, outside: np.ndarray | None) -> np.nda
 def structure_errors(block: Block, header: Header) -> list[RowError]:
     """Everything structurally wrong in a block, each error at its record (and column when known).
 
-    Works on the positions of the few interesting bytes (quotes, CR, commas), not on whole-block
+    Works on the positions of the few interesting bytes (quotes, CR, delimiters), not on whole-block
     masks, so a clean block costs a handful of vectorised scans.
     """
     data = block.data
@@ -243,8 +250,9 @@ def structure_errors(block: Block, header: Header) -> list[RowError]:
         prev = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], LF)
         nxt = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], LF)
         opening = ~outside[quotes]  # parity odd just after this quote
-        bad_open = opening & (prev != COMMA) & (prev != LF) & (prev != QUOTE)
-        bad_close = ~opening & (nxt != COMMA) & (nxt != LF) & (nxt != CR) & (nxt != QUOTE)
+        sep = header.separator
+        bad_open = opening & (prev != sep) & (prev != LF) & (prev != QUOTE)
+        bad_close = ~opening & (nxt != sep) & (nxt != LF) & (nxt != CR) & (nxt != QUOTE)
         rule = 'quotes only around a whole field ("a,b"), inner quotes doubled'
         errors.extend((int(p), rule) for p in quotes[bad_open | bad_close][:50])
 
@@ -269,9 +277,9 @@ def structure_errors(block: Block, header: Header) -> list[RowError]:
     for i in np.flatnonzero(content_len <= 0)[:50]:
         errors.append((int(starts[i]), "no blank lines between records"))
 
-    comma_pos = _positions(arr, COMMA, outside)
-    # commas before each record end, differenced: one search per record, not one per comma
-    fields = np.diff(np.searchsorted(comma_pos, ends), prepend=0) + 1
+    sep_pos = _positions(arr, header.separator, outside)
+    # delimiters before each record end, differenced: one search per record, not one per delimiter
+    fields = np.diff(np.searchsorted(sep_pos, ends), prepend=0) + 1
     expected = len(header.names)
     for i in np.flatnonzero((fields != expected) & (content_len > 0))[:50]:
         errors.append((int(starts[i]), f"{expected} fields per record, found {int(fields[i])}"))
@@ -294,11 +302,12 @@ def _locate(block: Block, header: Header, pos: int, rule: str) -> RowError:
     lo, hi = start, end
     if not rule.startswith(("no blank", "line endings")) and "fields per record" not in rule:
         arr = np.frombuffer(data, dtype=np.uint8)
-        commas = _positions(arr[start:end], COMMA, None if block.outside is None else block.outside[start:end]) + start
-        col_idx = int(np.searchsorted(commas, pos))
+        inside = None if block.outside is None else block.outside[start:end]
+        seps = _positions(arr[start:end], header.separator, inside) + start
+        col_idx = int(np.searchsorted(seps, pos))
         if col_idx < len(header.names):
             column = header.names[col_idx]
-            lo = int(commas[col_idx - 1]) + 1 if col_idx > 0 else start
-            hi = int(commas[col_idx]) if col_idx < len(commas) else end
+            lo = int(seps[col_idx - 1]) + 1 if col_idx > 0 else start
+            hi = int(seps[col_idx]) if col_idx < len(seps) else end
     value = data[lo:hi].rstrip(b"\r").decode("utf-8", errors="replace")
     return RowError(block.first_row + idx, column, value, rule)

@@ -32,13 +32,19 @@ class TransientError(RuntimeError):
 
 
 class FileRejected(Exception):
-    """The file is unusable; carries the errors that make the outcome FAILED."""
+    """The file is unusable; carries the errors that make the outcome FAILED.
 
-    def __init__(self, errors: list[RowError]) -> None:
+    `rows_rejected` and `error_count` are what the whole file held when known (the list may be capped).
+    """
+
+    def __init__(self, errors: list[RowError], *, rows_rejected: int | None = None,
+                 error_count: int | None = None) -> None:
         if not errors:
             raise ValueError("FileRejected needs at least one error")
         super().__init__(errors[0].rule)
         self.errors = errors
+        self.rows_rejected = rows_rejected if rows_rejected is not None else len({e.row for e in errors if e.row})
+        self.error_count = max(error_count or 0, len(errors))
 
 
 class StaleObject(Exception):

@@ -17,8 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy import create_engine
 
 from .config import Settings, database_url, load_settings
+from .contract import Whitelist, load_contracts
 from .deadline import Deadline
-from .errors import TransientError
+from .errors import ConfigurationError, TransientError
 from .events import Ignored, decode
 from .pipeline import Clients, process
 from .scrub import Scrubber
@@ -31,6 +32,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CsvI
 @dataclass
 class Runtime:
     settings: Settings
+    whitelist: Whitelist
     clients: Clients
     scrubber: Scrubber
 
@@ -39,12 +41,23 @@ _runtime: Runtime | None = None
 _runtime_key: tuple[Any, ...] | None = None
 
 
+def _contracts(settings: Settings) -> Whitelist:
+    """The whitelist, read once per container; a broken contract raises before anything is loaded."""
+    whitelist = load_contracts(settings.table_contracts)
+    needing = [c.source for c in whitelist if c.on_error == "reject_rows"]
+    if needing and not settings.quarantine_prefix:
+        raise ConfigurationError(f"QUARANTINE_PREFIX is required: {needing[0]} sets on_error: reject_rows "
+                                 "(rejected records are kept under it)")
+    return whitelist
+
+
 def _build_runtime(settings: Settings) -> Runtime:
+    whitelist = _contracts(settings)
     url = database_url(settings, lambda: boto3.client("secretsmanager"))
     engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=4, pool_recycle=600,
                            connect_args={"connect_timeout": 10, "application_name": "csv-ingest"})
     clients = Clients(s3=boto3.client("s3"), sns=boto3.client("sns"), engine=engine)
-    return Runtime(settings, clients, Scrubber.for_url(url))
+    return Runtime(settings, whitelist, clients, Scrubber.for_url(url))
 
 
 def runtime() -> Runtime:
@@ -85,7 +98,7 @@ def handle(event: Any, context: Any, rt: Runtime) -> dict[str, Any]:
                 if quarantine and item.key.startswith(quarantine):
                     logger.info("ignored quarantined object", extra={"key": item.key})
                     continue
-                body = process(item, rt.clients, rt.settings, request_id, deadline)
+                body = process(item, rt.whitelist, rt.clients, rt.settings, request_id, deadline)
                 _record(body)
                 outcomes.append(body)
         except Exception as exc:

@@ -13,6 +13,8 @@ from typing import Any
 
 import psycopg
 
+from .contract.model import Contract
+from .extract import ObjectRef
 from .sql import qualified
 
 LEDGER_TABLE = "ingest_ledger"
@@ -44,19 +46,23 @@ class LedgerEntry:
     published: bool
 
 
-def object_id(version_id: str | None, etag: str | None) -> str:
+def object_id(ref: ObjectRef) -> str:
     """An object's identity within its key: the version id when there is one, else the ETag."""
-    if version_id:
-        return f"version:{version_id}"
-    return f"etag:{(etag or '').strip(chr(34))}"
+    if ref.version_id:
+        return f"version:{ref.version_id}"
+    return f"etag:{(ref.etag or '').strip(chr(34))}"
 
 
-def find(cur: psycopg.Cursor[Any], schema: str, bucket: str, key: str, oid: str) -> LedgerEntry | None:
-    cur.execute(
-        f"SELECT loaded_at::text, request_id, outcome, published_at IS NOT NULL "
-        f"FROM {qualified(schema, LEDGER_TABLE)} WHERE bucket = %s AND object_key = %s AND object_id = %s",
-        (bucket, key, oid),
-    )
+_WHERE_OBJECT = "WHERE bucket = %s AND object_key = %s AND object_id = %s"
+
+
+def _identity(ref: ObjectRef) -> tuple[str, str, str]:
+    return ref.bucket, ref.key, object_id(ref)
+
+
+def find(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef) -> LedgerEntry | None:
+    cur.execute(f"SELECT loaded_at::text, request_id, outcome, published_at IS NOT NULL "
+                f"FROM {qualified(schema, LEDGER_TABLE)} {_WHERE_OBJECT}", _identity(ref))
     row = cur.fetchone()
     return LedgerEntry(row[0], row[1], row[2], row[3]) if row else None
 
@@ -66,30 +72,26 @@ def sequencer_key(sequencer: str) -> str:
     return sequencer.upper().rjust(32, "0")
 
 
-def newer_sequencer_loaded(cur: psycopg.Cursor[Any], schema: str, bucket: str, key: str, sequencer: str) -> bool:
-    cur.execute(
-        f"SELECT sequencer FROM {qualified(schema, LEDGER_TABLE)} "
-        f"WHERE bucket = %s AND object_key = %s AND sequencer IS NOT NULL",
-        (bucket, key),
-    )
-    mine = sequencer_key(sequencer)
+def newer_sequencer_loaded(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef) -> bool:
+    """Was a later upload of this key (by its event's sequencer) loaded already? False without a sequencer."""
+    if not ref.sequencer:
+        return False
+    cur.execute(f"SELECT sequencer FROM {qualified(schema, LEDGER_TABLE)} "
+                f"WHERE bucket = %s AND object_key = %s AND sequencer IS NOT NULL", (ref.bucket, ref.key))
+    mine = sequencer_key(ref.sequencer)
     return any(sequencer_key(s) > mine for (s,) in cur.fetchall())
 
 
-def record(cur: psycopg.Cursor[Any], schema: str, *, bucket: str, key: str, oid: str, version_id: str | None,
-           etag: str | None, sequencer: str | None, table: str, mode: str, rows: int, request_id: str,
+def record(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef, contract: Contract, rows: int, request_id: str,
            outcome: dict[str, Any]) -> None:
     cur.execute(
         f"INSERT INTO {qualified(schema, LEDGER_TABLE)} (bucket, object_key, object_id, version_id, etag, "
         f"sequencer, table_name, load_mode, rows_loaded, request_id, outcome) "
         f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
-        (bucket, key, oid, version_id, etag, sequencer, table, mode, rows, request_id, json.dumps(outcome)),
+        (*_identity(ref), ref.version_id, ref.etag, ref.sequencer, contract.table, contract.mode, rows, request_id,
+         json.dumps(outcome)),
     )
 
 
-def mark_published(cur: psycopg.Cursor[Any], schema: str, bucket: str, key: str, oid: str) -> None:
-    cur.execute(
-        f"UPDATE {qualified(schema, LEDGER_TABLE)} SET published_at = now() "
-        f"WHERE bucket = %s AND object_key = %s AND object_id = %s",
-        (bucket, key, oid),
-    )
+def mark_published(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef) -> None:
+    cur.execute(f"UPDATE {qualified(schema, LEDGER_TABLE)} SET published_at = now() {_WHERE_OBJECT}", _identity(ref))

@@ -14,19 +14,19 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
+from .contract.model import Contract
 from .csvblocks import Block
 from .errors import FileRejected, RowError
 from .sql import EXISTING_COLUMNS_SQL, copy_sql, create_table_sql, expected_columns, ident, qualified
-from .tables import TableSpec
 
 
 class AppendStrategy:
     """append: COPY straight into the table; rolled back with the transaction on any failure."""
 
-    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
-        return qualified(schema, spec.table)
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
+        return qualified(schema, contract.table)
 
-    def finish(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec, copied: int) -> int:
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int) -> int:
         return copied
 
 
@@ -35,8 +35,8 @@ class ReplaceStrategy(AppendStrategy):
     comments) is kept, and MVCC readers see the old rows until commit: never empty, never half-loaded.
     DELETE rather than TRUNCATE so readers are not blocked by an ACCESS EXCLUSIVE lock meanwhile."""
 
-    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
-        target = qualified(schema, spec.table)
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
+        target = qualified(schema, contract.table)
         cur.execute(f"DELETE FROM {target}")
         return target
 
@@ -44,17 +44,17 @@ class ReplaceStrategy(AppendStrategy):
 class UpsertStrategy:
     """upsert: COPY into a temporary stage (dropped at commit), then INSERT … ON CONFLICT (pk) DO UPDATE."""
 
-    def prepare(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> str:
-        cur.execute(f"CREATE TEMP TABLE ingest_stage (LIKE {qualified(schema, spec.table)}) ON COMMIT DROP")
+    def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
+        cur.execute(f"CREATE TEMP TABLE ingest_stage (LIKE {qualified(schema, contract.table)}) ON COMMIT DROP")
         return "ingest_stage"
 
-    def finish(self, cur: psycopg.Cursor[Any], schema: str, spec: TableSpec, copied: int) -> int:
-        cols = ", ".join(ident(c) for c in spec.column_names)
-        pk = ", ".join(ident(c) for c in spec.primary_key)
-        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in spec.column_names
-                            if c not in spec.primary_key)
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int) -> int:
+        cols = ", ".join(ident(c) for c in contract.column_names)
+        pk = ", ".join(ident(c) for c in contract.primary_key)
+        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in contract.column_names
+                            if c not in contract.primary_key)
         action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        cur.execute(f"INSERT INTO {qualified(schema, spec.table)} ({cols}) SELECT {cols} FROM ingest_stage "
+        cur.execute(f"INSERT INTO {qualified(schema, contract.table)} ({cols}) SELECT {cols} FROM ingest_stage "
                     f"ON CONFLICT ({pk}) {action}")
         return cur.rowcount
 
@@ -65,25 +65,25 @@ STRATEGIES: dict[str, LoadStrategy] = {
 }
 
 
-def ensure_table(cur: psycopg.Cursor[Any], schema: str, spec: TableSpec) -> None:
-    """Create a missing table from the spec; an existing one must match it exactly (no silent ALTER)."""
-    cur.execute(EXISTING_COLUMNS_SQL, (schema, spec.table))
+def ensure_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> None:
+    """Create a missing table from the contract; an existing one must match it exactly (no silent ALTER)."""
+    cur.execute(EXISTING_COLUMNS_SQL, (schema, contract.table))
     existing = {name: typ for name, typ in cur.fetchall()}
     if not existing:
-        cur.execute(create_table_sql(schema, spec))
+        cur.execute(create_table_sql(schema, contract))
         return
-    expected = expected_columns(spec)
+    expected = expected_columns(contract)
     if existing != expected:
         errors = []
         for name, typ in expected.items():
             if name not in existing:
-                errors.append(RowError(None, name, None, f"schema drift: table {spec.table} lacks column {name}"))
+                errors.append(RowError(None, name, None, f"schema drift: table {contract.table} lacks column {name}"))
             elif existing[name] != typ:
-                errors.append(RowError(None, name, existing[name],
-                                       f"schema drift: table column {name} is {existing[name]}, spec says {typ}"))
+                rule = f"schema drift: table column {name} is {existing[name]}, the contract says {typ}"
+                errors.append(RowError(None, name, existing[name], rule))
         for name in existing.keys() - expected.keys():
             errors.append(RowError(None, name, existing[name],
-                                   f"schema drift: table {spec.table} has extra column {name}"))
+                                   f"schema drift: table {contract.table} has extra column {name}"))
         raise FileRejected(errors)
 
 
@@ -121,27 +121,25 @@ class _CopyPump:
             raise self._error
 
 
-def copy_blocks(cur: psycopg.Cursor[Any], spec: TableSpec, schema: str, columns: list[str],
-                blocks: Iterator[Block], on_block: Any = None) -> int:
+def copy_blocks(cur: psycopg.Cursor[Any], contract: Contract, schema: str, columns: list[str],
+                blocks: Iterator[Block]) -> int:
     """Run the table's strategy: prepare, COPY every block's original bytes, finish. Returns rows loaded."""
-    strategy = STRATEGIES[spec.mode]
-    target = strategy.prepare(cur, schema, spec)
-    nullable = [c.name for c in spec.columns if not c.required and c.name in columns]
+    strategy = STRATEGIES[contract.mode]
+    target = strategy.prepare(cur, schema, contract)
+    nullable = [c.name for c in contract.columns if not c.required and c.name in columns]
     copied = 0
-    with cur.copy(copy_sql(target, columns, nullable)) as copy:
+    with cur.copy(copy_sql(target, columns, nullable, contract.delimiter)) as copy:
         pump = _CopyPump(copy)
         try:
             for block in blocks:
                 pump.put(block.data)
                 copied += block.rows
-                if on_block is not None:
-                    on_block(block)
         finally:
             pump.close()
-    return strategy.finish(cur, schema, spec, copied)
+    return strategy.finish(cur, schema, contract, copied)
 
 
-def conflict_error(exc: pg_errors.UniqueViolation, spec: TableSpec, row_of: Any) -> FileRejected:
+def conflict_error(exc: pg_errors.UniqueViolation, contract: Contract, row_of: Any) -> FileRejected:
     """Explain a primary-key clash found by COPY: a row of this file that is already in the table."""
     diag = exc.diag
     detail = diag.message_detail or ""
@@ -150,5 +148,5 @@ def conflict_error(exc: pg_errors.UniqueViolation, spec: TableSpec, row_of: Any)
         column = detail[len("Key ("): detail.index(")=(")]
         value = detail[detail.index(")=(") + 3: detail.rindex(")")]
     row = row_of(column, value) if column and value is not None else None
-    rule = f"unique against rows already loaded in {spec.table}"
+    rule = f"unique against rows already loaded in {contract.table}"
     return FileRejected([RowError(row, column, value, rule)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -19,14 +19,15 @@ from sqlalchemy.engine import Engine
 
 from . import extract, ledger, quarantine
 from .config import Settings
+from .contract import Contract, Whitelist, is_gzip_key
 from .csvblocks import Block, Limits
 from .deadline import Deadline, DeadlineExceeded
 from .errors import FileRejected, RowError, StaleObject, TransientError
 from .extract import ObjectRef
 from .load import conflict_error, copy_blocks, ensure_table
+from .locks import table_lock
 from .outcome import Outcome, Status, message_body, publish
 from .sql import ident
-from .tables import TableSpec, is_gzip_key, lookup_table
 from .validate import CheckedCsv
 
 
@@ -40,70 +41,90 @@ class Clients:
 
 
 @dataclass
+class Ingestion:
+    """One object being ingested, and the invocation it runs in: what every step below needs."""
+
+    ref: ObjectRef
+    contract: Contract | None
+    settings: Settings
+    clients: Clients
+    deadline: Deadline
+    request_id: str
+    started: float = field(default_factory=time.monotonic)
+
+    def outcome(self, status: Status, **details: Any) -> Outcome:
+        table, mode = (self.contract.table, self.contract.mode) if self.contract else (None, None)
+        return Outcome(status, self.ref.bucket, self.ref.key, table, mode, version_id=self.ref.version_id,
+                       etag=self.ref.etag, request_id=self.request_id, **details)
+
+    def body(self, outcome: Outcome) -> dict[str, Any]:
+        outcome.duration_ms = int((time.monotonic() - self.started) * 1000)
+        return message_body(outcome, max_errors=self.settings.max_errors_in_message,
+                            redact=self.settings.redact_values)
+
+    def failed(self, error: FileRejected) -> Outcome:
+        return self.outcome(Status.FAILED, errors=error.errors, rows_rejected=error.rows_rejected,
+                            error_count=error.error_count)
+
+
+@dataclass
 class Recorded:
     """An outcome committed in the ledger whose message must still be published (then marked)."""
 
     body: dict[str, Any]
 
 
-def process(ref: ObjectRef, clients: Clients, settings: Settings, request_id: str,
+def process(ref: ObjectRef, whitelist: Whitelist, clients: Clients, settings: Settings, request_id: str,
             deadline: Deadline) -> dict[str, Any]:
     """Handle one object and publish its one message; returns the message body. Raises on transient trouble."""
-    started = time.monotonic()
-    spec = lookup_table(ref.key, settings.ingest_prefix)
-    if spec is None:
-        outcome = Outcome(Status.REJECTED, ref.bucket, ref.key, reason="not a whitelisted file name")
-        return _publish_outcome(outcome, clients, settings, request_id, started, ref)
+    contract = whitelist.lookup(ref.key, settings.ingest_prefix)
+    job = Ingestion(ref, contract, settings, clients, deadline, request_id)
+    if contract is None:
+        reason = f"not a whitelisted file name (accepted: {whitelist.accepted_names()})"
+        return _publish_outcome(job, job.outcome(Status.REJECTED, reason=reason))
     try:
-        ref = extract.resolve(clients.s3, ref)
-        result = _load_locked(ref, spec, clients, settings, request_id, deadline, started)
+        job.ref = extract.resolve(clients.s3, ref)
+        result = _load_locked(job, contract)
     except StaleObject as exc:
-        result = Outcome(Status.SKIPPED, ref.bucket, ref.key, spec.table, spec.mode, reason=str(exc))
+        result = job.outcome(Status.SKIPPED, reason=str(exc))
     if isinstance(result, Recorded):
         return result.body
-    return _publish_outcome(result, clients, settings, request_id, started, ref)
+    return _publish_outcome(job, result)
 
 
-def _publish_outcome(outcome: Outcome, clients: Clients, settings: Settings, request_id: str,
-                     started: float, ref: ObjectRef) -> dict[str, Any]:
-    outcome.request_id = request_id
-    outcome.duration_ms = int((time.monotonic() - started) * 1000)
-    outcome.version_id = outcome.version_id or ref.version_id
-    outcome.etag = outcome.etag or ref.etag
-    body = message_body(outcome, max_errors=settings.max_errors_in_message, redact=settings.redact_values)
-    if outcome.status is Status.FAILED and settings.quarantine_prefix:
-        quarantine.store(clients.s3, ref, settings.quarantine_prefix, outcome, body)
-    _publish(clients, settings, body)
+def _publish_outcome(job: Ingestion, outcome: Outcome) -> dict[str, Any]:
+    outcome.version_id, outcome.etag = job.ref.version_id, job.ref.etag
+    body = job.body(outcome)
+    if outcome.status is Status.FAILED and job.settings.quarantine_prefix:
+        quarantine.store(job.clients.s3, job.ref, job.settings.quarantine_prefix, outcome, body)
+    _publish(job, body)
     return body
 
 
-def _publish(clients: Clients, settings: Settings, body: dict[str, Any]) -> None:
+def _publish(job: Ingestion, body: dict[str, Any]) -> None:
     try:
-        publish(clients.sns, settings.topic_arn, body)
+        publish(job.clients.sns, job.settings.topic_arn, body)
     except Exception as exc:
         raise TransientError(f"SNS publish failed ({type(exc).__name__}); the outcome is published on retry") from exc
 
 
-def _load_locked(ref: ObjectRef, spec: TableSpec, clients: Clients, settings: Settings, request_id: str,
-                 deadline: Deadline, started: float) -> Outcome | Recorded:
+def _load_locked(job: Ingestion, contract: Contract) -> Outcome | Recorded:
+    settings = job.settings
     try:
-        with clients.engine.connect() as conn:
+        with job.clients.engine.connect() as conn:
             raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
             raw.rollback()  # the pool's pre-ping may have opened a transaction
             raw.autocommit = True
             try:
                 _prepare_schema(raw, settings.db_schema, conn.connection.info)
-                _acquire(raw, settings, spec, deadline)
-                try:
-                    result = _load(raw, ref, spec, clients, settings, request_id, deadline, started)
+                with table_lock(raw, settings.db_schema, contract.table, settings.lock_wait_ms, job.deadline,
+                                settings.deadline_margin_ms):
+                    result = _load(raw, job, contract)
                     if isinstance(result, Recorded):  # publish while still holding the lock
-                        _publish(clients, settings, result.body)
+                        _publish(job, result.body)
                         with raw.transaction(), raw.cursor() as cur:
-                            ledger.mark_published(cur, settings.db_schema, ref.bucket, ref.key,
-                                                  ledger.object_id(ref.version_id, ref.etag))
+                            ledger.mark_published(cur, settings.db_schema, job.ref)
                     return result
-                finally:
-                    _release(raw, settings, spec)
             finally:
                 if not raw.closed:
                     raw.autocommit = False
@@ -123,95 +144,55 @@ def _prepare_schema(raw: psycopg.Connection[Any], schema: str, info: dict[str, A
     prepared.add(schema)
 
 
-def _lock_key(settings: Settings, spec: TableSpec) -> str:
-    return f"ingest:{settings.db_schema}.{spec.table}"
-
-
-def _acquire(raw: psycopg.Connection[Any], settings: Settings, spec: TableSpec, deadline: Deadline) -> None:
-    """Session lock on the table: held across commit and publish, released even if we crash (the session ends)."""
-    waited_until = time.monotonic() + settings.lock_wait_ms / 1000
-    pause = 0.05
-    while True:
-        lock_sql = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
-        row = raw.execute(lock_sql, (_lock_key(settings, spec),)).fetchone()
-        if row and row[0]:
-            return
-        if time.monotonic() > waited_until or deadline.remaining_ms() < settings.deadline_margin_ms:
-            raise TransientError(f"table {spec.table} stayed locked by another load; retry later")
-        time.sleep(pause)
-        pause = min(pause * 2, 0.5)
-
-
-def _release(raw: psycopg.Connection[Any], settings: Settings, spec: TableSpec) -> None:
-    if not raw.closed:
-        raw.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (_lock_key(settings, spec),))
-
-
-def _load(raw: psycopg.Connection[Any], ref: ObjectRef, spec: TableSpec, clients: Clients, settings: Settings,
-          request_id: str, deadline: Deadline, started: float) -> Outcome | Recorded:
-    schema = settings.db_schema
-    oid = ledger.object_id(ref.version_id, ref.etag)
+def _load(raw: psycopg.Connection[Any], job: Ingestion, contract: Contract) -> Outcome | Recorded:
+    schema, ref = job.settings.db_schema, job.ref
     try:
         with raw.transaction(), raw.cursor() as cur:
-            budget = deadline.statement_budget_ms(settings.deadline_margin_ms)
+            budget = job.deadline.statement_budget_ms(job.settings.deadline_margin_ms)
             cur.execute(f"SET LOCAL statement_timeout = {int(budget)}")
-            entry = ledger.find(cur, schema, ref.bucket, ref.key, oid)
+            entry = ledger.find(cur, schema, ref)
             if entry is not None:
                 if not entry.published:
                     return Recorded(dict(entry.outcome))  # the original message never went out: publish it now
-                return Outcome(Status.SKIPPED, ref.bucket, ref.key, spec.table, spec.mode,
-                               reason="already loaded", extra={"loaded_at": entry.loaded_at})
-            if ref.sequencer and ledger.newer_sequencer_loaded(cur, schema, ref.bucket, ref.key, ref.sequencer):
-                return Outcome(Status.SKIPPED, ref.bucket, ref.key, spec.table, spec.mode,
-                               reason="stale event: a newer version of this key was loaded")
-            ensure_table(cur, schema, spec)
-            rows = _copy_file(cur, ref, spec, clients, settings, deadline)
-            outcome = Outcome(Status.SUCCEEDED, ref.bucket, ref.key, spec.table, spec.mode, rows_loaded=rows,
-                              version_id=ref.version_id, etag=ref.etag, request_id=request_id,
-                              duration_ms=int((time.monotonic() - started) * 1000))
-            body = message_body(outcome, max_errors=settings.max_errors_in_message, redact=settings.redact_values)
-            ledger.record(cur, schema, bucket=ref.bucket, key=ref.key, oid=oid, version_id=ref.version_id,
-                          etag=ref.etag, sequencer=ref.sequencer, table=spec.table, mode=spec.mode, rows=rows,
-                          request_id=request_id, outcome=body)
+                return job.outcome(Status.SKIPPED, reason="already loaded", extra={"loaded_at": entry.loaded_at})
+            if ledger.newer_sequencer_loaded(cur, schema, ref):
+                return job.outcome(Status.SKIPPED, reason="stale event: a newer version of this key was loaded")
+            ensure_table(cur, schema, contract)
+            rows = _copy_file(cur, job, contract)
+            body = job.body(job.outcome(Status.SUCCEEDED, rows_loaded=rows))
+            ledger.record(cur, schema, ref, contract, rows, job.request_id, body)
             return Recorded(body)
     except FileRejected as exc:
-        return _failed(ref, spec, exc.errors, getattr(exc, "rows_rejected", None), getattr(exc, "error_count", None))
+        return job.failed(exc)
     except DeadlineExceeded as exc:
-        return _failed(ref, spec, [RowError(None, None, None, str(exc))])
+        return job.failed(FileRejected([RowError(None, None, None, str(exc))]))
     except pg_errors.QueryCanceled as exc:
         if "statement timeout" not in str(exc):
             raise
-        return _failed(ref, spec, [RowError(None, None, None, deadline.explain("the database statement timed out"))])
+        rule = job.deadline.explain("the database statement timed out")
+        return job.failed(FileRejected([RowError(None, None, None, rule)]))
 
 
-def _failed(ref: ObjectRef, spec: TableSpec, errors: list[RowError], rows_rejected: int | None = None,
-            error_count: int | None = None) -> Outcome:
-    return Outcome(Status.FAILED, ref.bucket, ref.key, spec.table, spec.mode, errors=errors,
-                   rows_rejected=rows_rejected if rows_rejected is not None else len({e.row for e in errors if e.row}),
-                   error_count=error_count or len(errors))
-
-
-def _copy_file(cur: psycopg.Cursor[Any], ref: ObjectRef, spec: TableSpec, clients: Clients, settings: Settings,
-               deadline: Deadline) -> int:
+def _copy_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> int:
+    settings, ref = job.settings, job.ref
     limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
-    progress = deadline.track(ref.size)
-    chunks = progress.count(extract.stream(clients.s3, ref, settings.max_object_bytes))
-    checked = CheckedCsv(chunks, spec, gzipped=is_gzip_key(ref.key), limits=limits,
+    progress = job.deadline.track(ref.size)
+    chunks = progress.count(extract.stream(job.clients.s3, ref, settings.max_object_bytes))
+    checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
                          max_decompressed=settings.max_decompressed_bytes)
     try:
         columns = checked.open()
-        rows = copy_blocks(cur, spec, settings.db_schema, columns, _watched(checked.blocks(), progress))
+        return copy_blocks(cur, contract, settings.db_schema, columns, _watched(checked.blocks(), progress))
     except FileRejected as exc:
-        exc.rows_rejected = checked.result.rows_rejected or len({e.row for e in exc.errors if e.row})  # type: ignore[attr-defined]
-        exc.error_count = max(checked.result.error_count, len(exc.errors))  # type: ignore[attr-defined]
-        raise
+        result = checked.result
+        raise FileRejected(exc.errors, rows_rejected=result.rows_rejected or None,
+                           error_count=max(result.error_count, len(exc.errors))) from None
     except pg_errors.UniqueViolation as exc:
         row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
-        raise conflict_error(exc, spec, row_of) from None
+        raise conflict_error(exc, contract, row_of) from None
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
         rule = f"accepted by PostgreSQL: {exc.diag.message_primary}"
         raise FileRejected([RowError(None, None, None, rule)]) from None
-    return rows
 
 
 def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:

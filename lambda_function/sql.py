@@ -1,12 +1,12 @@
-"""Identifiers and DDL derived from the table spec; nothing from a key or a file header reaches SQL unquoted."""
+"""Identifiers and DDL derived from the table contract; nothing from a key or a file header reaches SQL unquoted."""
 
 from __future__ import annotations
 
-from .tables import ColumnSpec, TableSpec
+from .contract.model import Column, Contract
 
 
 def ident(name: str) -> str:
-    """A PostgreSQL identifier, always quoted (names come from the spec, quoting is belt and braces)."""
+    """A PostgreSQL identifier, always quoted (names come from the contract, quoting is belt and braces)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -14,41 +14,40 @@ def qualified(schema: str, table: str) -> str:
     return f"{ident(schema)}.{ident(table)}"
 
 
-def column_ddl(column: ColumnSpec) -> str:
-    return f"{ident(column.name)} {column.pg_type}" + (" NOT NULL" if column.required else "")
+def column_ddl(column: Column) -> str:
+    return f"{ident(column.name)} {column.type.ddl}" + (" NOT NULL" if column.required else "")
 
 
-def create_table_sql(schema: str, spec: TableSpec) -> str:
-    cols = ", ".join(column_ddl(c) for c in spec.columns)
-    pk = ", ".join(ident(c) for c in spec.primary_key)
-    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, spec.table)} ({cols}, PRIMARY KEY ({pk}))"
+def create_table_sql(schema: str, contract: Contract) -> str:
+    parts = [column_ddl(c) for c in contract.columns]
+    if contract.primary_key:
+        parts.append(f"PRIMARY KEY ({', '.join(ident(c) for c in contract.primary_key)})")
+    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, contract.table)} ({', '.join(parts)})"
 
 
-# information_schema spelling of each spec type, to detect schema drift
-_INFO_TYPES = {
-    "bigint": "bigint", "text": "text", "char(2)": "character(2)", "date": "date", "boolean": "boolean",
-    "uuid": "uuid", "double precision": "double precision", "timestamptz": "timestamp with time zone",
-}
-
-
-def expected_columns(spec: TableSpec) -> dict[str, str]:
-    return {c.name: _INFO_TYPES[c.pg_type] for c in spec.columns}
+def expected_columns(contract: Contract) -> dict[str, str]:
+    """Each column's type as format_type() spells it for an existing table (drift compares these)."""
+    return {c.name: c.type.catalog for c in contract.columns}
 
 
 EXISTING_COLUMNS_SQL = """
-SELECT column_name,
-       CASE WHEN data_type = 'character' THEN 'character(' || character_maximum_length || ')'
-            ELSE data_type END
-FROM information_schema.columns
-WHERE table_schema = %s AND table_name = %s
-ORDER BY ordinal_position
+SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
 """
 
+_DELIMITER_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'"}
 
-def copy_sql(target: str, columns: list[str], nullable: list[str]) -> str:
+
+def copy_sql(target: str, columns: list[str], nullable: list[str], delimiter: str = ",") -> str:
     """COPY of the file's own bytes; FORCE_NULL makes a quoted empty field NULL too (as the validator reads it)."""
     cols = ", ".join(ident(c) for c in columns)
     options = "FORMAT csv, HEADER false"
+    if delimiter != ",":
+        options += f", DELIMITER {_DELIMITER_LITERALS[delimiter]}"
     if nullable:
         options += ", FORCE_NULL (" + ", ".join(ident(c) for c in nullable) + ")"
     return f"COPY {target} ({cols}) FROM STDIN ({options})"

@@ -1,42 +1,34 @@
 """Uniqueness across a whole file, in memory proportional to 24 bytes a row (not to the text).
 
-Each value becomes a 64-bit sort key plus a 64-bit check word: bigint values and UUID halves are
-exact; case-folded emails are two independent 64-bit hashes (a false duplicate would need a
-128-bit collision). Keys stay sorted so each block is checked with a binary search.
+Each value becomes a 64-bit sort key plus a 64-bit check word (the column type decides: integers,
+days, instants and UUID halves are exact; text is two independent 64-bit hashes, so a false duplicate
+would need a 128-bit collision). Keys stay sorted so each block is checked with a binary search.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from .rules import bigint_values, uuid_values
-from .tables import ColumnSpec
+from .rules import ColumnRule, Parsed
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
-def column_keys(column: ColumnSpec, values: np.ndarray,
-                parsed: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(key, check) words for a column's values (only called on values that passed their rule).
+def column_keys(rule: ColumnRule, values: np.ndarray, parsed: Parsed | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(key, check) words for values that passed their rule; `parsed` is what the rule already computed
+    for exactly these values, so a block's UUIDs or integers are parsed once, not again here."""
+    return rule.keys(values, parsed if parsed is not None else rule.type.parse(values))
 
-    `parsed` is what the column's rule already computed for these values (Rule.parse), so a block's
-    UUIDs or integers are parsed once, not once for the rule and again here.
-    """
-    if column.kind == "positive_bigint":
-        (v,) = parsed if parsed is not None else bigint_values(values)[1:]
-        u = v.view(np.uint64)
-        return u, u
-    if column.kind == "uuid":
-        hi, lo = parsed if parsed is not None else uuid_values(values)[1:]
-        with np.errstate(over="ignore"):
-            return hi ^ (lo * _MIX), lo
-    text = pd.Series(values, dtype=object)
-    if column.unique == "casefold":
-        text = text.str.lower()
-    arr = text.to_numpy(dtype=object)
-    return (pd.util.hash_array(arr, hash_key="ingest-unique-k1"),
-            pd.util.hash_array(arr, hash_key="ingest-unique-k2"))
+
+def combined_keys(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One (key, check) pair for a composite key: each column's words mixed in turn (128 bits in all)."""
+    key, check = parts[0][0].copy(), parts[0][1].copy()
+    with np.errstate(over="ignore"):
+        for k, c in parts[1:]:
+            key = (key * _MIX) ^ k
+            check = (check * _MIX2) ^ (c + _MIX)
+    return key, check
 
 
 class UniqueTracker:

@@ -59,7 +59,7 @@ def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
 
     import fixtures
     import harness.bench_pipelines as pipelines
-    from lambda_function.tables import TABLE_MAPPING
+    from lambda_function import load_contracts
 
     path = tmp_path / "test.csv"
     fixtures.write(path, "test", 300, 7)
@@ -76,7 +76,7 @@ def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
         return original(stack, schema, table)
 
     monkeypatch.setattr(pipelines, "count_and_drop", count_then_drop)
-    run = pipelines.run_handler(stack, TABLE_MAPPING["test.csv"], obj, warm=warm)
+    run = pipelines.run_handler(stack, load_contracts().lookup("test.csv"), obj, warm=warm)
     assert seen == [300, 300]  # after the warm invocation (the table was emptied in between)
     assert run.cold_seconds > 0 and run.warm_seconds is not None and run.warm_seconds > 0
     assert run.cold_vmhwm_mb > 20

@@ -111,12 +111,12 @@ def test_message_has_design_fields_subject_and_filterable_attributes(client: Ing
     assert message.body["mode"] == "replace" and message.body["bucket"] == client.bucket
 
 
-def test_upsert_merges_on_the_primary_key(client: IngestClient, monkeypatch):
-    import dataclasses
+def test_upsert_merges_on_the_primary_key(client: IngestClient, monkeypatch, tmp_path):
+    from lambda_function.contract import default_folder
 
-    from lambda_function import tables
-
-    monkeypatch.setitem(tables.TABLE_MAPPING, "users.csv", dataclasses.replace(tables.USERS, mode="upsert"))
+    users = (default_folder() / "users.yaml").read_text().replace("mode: replace", "mode: upsert")
+    (tmp_path / "users.yaml").write_text(users)
+    monkeypatch.setenv("TABLE_CONTRACTS", str(tmp_path))
     rows1 = f"{USERS_HEADER}\n1,a@example.com,Ann,GB,2020-01-01,true\n2,b@example.com,Bob,US,2020-01-01,true\n"
     rows2 = f"{USERS_HEADER}\n2,b@example.com,Robert,US,2020-01-01,false\n3,c@example.com,Cy,FR,2020-01-01,true\n"
     client.ingest("one/users.csv", rows1.encode())

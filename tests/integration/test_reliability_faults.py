@@ -137,8 +137,8 @@ class _S3WithWrappedBodies:
 
 def _runtime_reading_through(wrap: Any) -> handler.Runtime:
     rt = handler.runtime()
-    return handler.Runtime(rt.settings, handler.Clients(_S3WithWrappedBodies(rt.clients.s3, wrap), rt.clients.sns,
-                                                        rt.clients.engine), rt.scrubber)
+    clients = handler.Clients(_S3WithWrappedBodies(rt.clients.s3, wrap), rt.clients.sns, rt.clients.engine)
+    return handler.Runtime(rt.settings, rt.whitelist, clients, rt.scrubber)
 
 
 def test_s3_read_failing_mid_stream_raises_and_loads_nothing(client: IngestClient, make_csv, monkeypatch):

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from lambda_function.contract import Contract, load_contracts
 from lambda_function.csvblocks import Limits
-from lambda_function.tables import TEST, USERS, TableSpec
 from lambda_function.validate import ValidationResult, validate_stream
 
 TODAY = date(2024, 6, 1)
+
+# The repository's own contracts (contracts/users.yaml, contracts/test.yaml)
+WHITELIST = load_contracts()
+USERS: Contract = WHITELIST.find("users.csv")  # type: ignore[assignment]
+TEST: Contract = WHITELIST.find("test.csv")  # type: ignore[assignment]
 
 GOOD_USER = {
     "user_id": "1", "email": "ada@example.com", "full_name": "Ada Lovelace", "country_code": "GB",
@@ -22,14 +27,14 @@ GOOD_TEST = {
 GOOD = {USERS.table: GOOD_USER, TEST.table: GOOD_TEST}
 
 
-def csv_file(spec: TableSpec, rows: Iterable[dict[str, str]], *, eol: str = "\n") -> bytes:
+def csv_file(spec: Contract, rows: Iterable[dict[str, str]], *, eol: str = "\n") -> bytes:
     """Header in spec order, then each row's raw field text (already quoted where a test wants quotes)."""
     names = spec.column_names
     lines = [",".join(names)] + [",".join(row[n] for n in names) for row in rows]
     return (eol.join(lines) + eol).encode("utf-8")
 
 
-def row(spec: TableSpec, **raw: str) -> dict[str, str]:
+def row(spec: Contract, **raw: str) -> dict[str, str]:
     """The table's valid row with some fields replaced by raw CSV text."""
     return {**GOOD[spec.table], **raw}
 
@@ -44,6 +49,6 @@ def chunked(data: bytes, size: int = 8192) -> list[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)] or [b""]
 
 
-def validate(data: bytes, spec: TableSpec = USERS, *, today: date | None = TODAY, limits: Limits | None = None,
+def validate(data: bytes, spec: Contract = USERS, *, today: date | None = TODAY, limits: Limits | None = None,
              gzipped: bool = False, chunk: int = 8192) -> ValidationResult:
     return validate_stream(chunked(data, chunk), spec, gzipped=gzipped, limits=limits, today=today)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 import fixtures
-from lambda_function.tables import TABLE_MAPPING, TableSpec
+from lambda_function.contract import Contract, load_contracts
 from lambda_function.validate import validate_stream
 from tests.fixtures_plugin import defect_cases
 
 
-def spec_of(table: str) -> TableSpec:
-    return TABLE_MAPPING[fixtures.TABLES[table].object_name]
+def spec_of(table: str) -> Contract:
+    return load_contracts().lookup(fixtures.TABLES[table].object_name)  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("table", ["users", "test"])

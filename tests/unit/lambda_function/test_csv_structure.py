@@ -10,9 +10,8 @@ import pytest
 
 from lambda_function.csvblocks import Limits
 from lambda_function.errors import FileRejected, RowError
-from lambda_function.tables import TEST, USERS
 from lambda_function.validate import CheckedCsv, validate_stream
-from tests.support.csv_text import TODAY, csv_file, row, users_row, validate
+from tests.support.csv_text import TEST, TODAY, USERS, csv_file, row, users_row, validate
 
 HEADER = b"user_id,email,full_name,country_code,signup_date,is_active\n"
 ROW1 = b"1,ada@example.com,Ada Lovelace,GB,2024-01-15,true\n"

@@ -10,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lambda_function.validate as validate_module
+from lambda_function.contract import Contract
 from lambda_function.csvblocks import Limits
 from lambda_function.errors import RowError
 from lambda_function.rules import check_column, explain, rule_for
-from lambda_function.tables import TEST, USERS, TableSpec
 from lambda_function.validate import CheckedCsv
-from tests.support.csv_text import TODAY, chunked, csv_file, row, users_row, validate
+from tests.support.csv_text import TEST, TODAY, USERS, chunked, csv_file, row, users_row, validate
 
 
-def one_row(spec: TableSpec, column: str, raw: str, today: date | None = TODAY):
+def one_row(spec: Contract, column: str, raw: str, today: date | None = TODAY):
     return validate(csv_file(spec, [row(spec, **{column: raw})]), spec, today=today)
 
 
@@ -54,7 +54,7 @@ VALID = [
 
 @pytest.mark.parametrize(("spec", "column", "raw"),
                          [(s, c, v) for s, c, values in VALID for v in values],
-                         ids=lambda x: x.table if isinstance(x, TableSpec) else repr(x)[:24])
+                         ids=lambda x: x.table if isinstance(x, Contract) else repr(x)[:24])
 def test_valid_value_passes(spec, column, raw):
     result = one_row(spec, column, raw)
 
@@ -110,7 +110,7 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("spec", "column", "raw", "rule_part"), INVALID,
-                         ids=lambda x: x.table if isinstance(x, TableSpec) else repr(x)[:24])
+                         ids=lambda x: x.table if isinstance(x, Contract) else repr(x)[:24])
 def test_invalid_value_fails_at_its_row_and_column_with_the_specific_rule(spec, column, raw, rule_part):
     result = one_row(spec, column, raw)
 

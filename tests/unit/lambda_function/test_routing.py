@@ -1,10 +1,13 @@
-"""The whitelist: lookup_table accepts exactly a mapped object name (optionally .gz) under INGEST_PREFIX."""
+"""The whitelist of the repository's contracts: exactly a contract's name (optionally .gz) under INGEST_PREFIX."""
 
 from __future__ import annotations
 
 import pytest
 
-from lambda_function.tables import TABLE_MAPPING, TEST, USERS, is_gzip_key, lookup_table
+from lambda_function.contract import is_gzip_key
+from tests.support.csv_text import TEST, USERS, WHITELIST
+
+lookup_table = WHITELIST.lookup
 
 
 @pytest.mark.parametrize(("key", "table"), [
@@ -38,7 +41,7 @@ def test_ingest_prefix_restricts_where_files_are_taken_from():
 
 
 def test_specs_carry_table_mode_and_primary_key_of_design():
-    assert {name: (s.table, s.mode, s.primary_key) for name, s in TABLE_MAPPING.items()} == {
+    assert {s.file: (s.table, s.mode, s.primary_key) for s in WHITELIST} == {
         "users.csv": ("users", "replace", ("user_id",)),
         "test.csv": ("test", "append", ("test_id",)),
     }

@@ -1,0 +1,94 @@
+"""A table contract as the pipeline uses it: which object names load into which table, how, with which rules.
+
+Built from one YAML file by `loader.py` after every check passed, so nothing downstream re-validates it:
+the DDL (sql.py), the rules (rules/), uniqueness, routing and the docs all derive from these objects.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from .globs import example_for_glob
+from .pgtypes import PgType
+
+LoadMode = Literal["append", "replace", "upsert"]
+OnError = Literal["fail", "reject_rows"]
+Unique = Literal["exact", "casefold"]
+# A bound as the contract wrote it, already checked against the column's type: a number (Decimal keeps
+# numeric bounds exact), a date, a timestamp, or the per-invocation "today" / "now".
+Bound = int | Decimal | float | date | datetime | Literal["today", "now"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its PostgreSQL type and every rule its text must satisfy."""
+
+    name: str
+    type: PgType
+    required: bool = True
+    unique: Unique | None = None
+    minimum: Bound | None = None
+    maximum: Bound | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    trim: bool = False
+    pattern: str | None = None
+    pattern_message: str | None = None
+    enum: tuple[str, ...] | None = None
+    format: Literal["email"] | None = None
+    description: str | None = None
+
+    @property
+    def pg_type(self) -> str:
+        return self.type.ddl
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A whitelisted object name (exact `file` or glob `match`) and everything needed to validate and load it."""
+
+    source: str  # the YAML file it came from, for messages
+    table: str
+    mode: LoadMode
+    columns: tuple[Column, ...]
+    file: str | None = None
+    match: str | None = None
+    primary_key: tuple[str, ...] = ()
+    allow_empty: bool = False
+    delimiter: str = ","
+    on_error: OnError = "fail"
+    max_rejected_rows: int | None = None
+    max_rejected_ratio: float | None = None
+    description: str | None = None
+    _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.columns})
+
+    @property
+    def name(self) -> str:
+        """The object name or glob this contract accepts (as written in the contract)."""
+        return self.file or self.match or ""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return self._by_name[name]
+
+    def accepts(self, name: str) -> bool:
+        """Does this last path segment (with any `.gz` already removed) belong to this contract?"""
+        if self.file is not None:
+            return name == self.file
+        return self.match is not None and fnmatch.fnmatchcase(name, self.match)
+
+    def example_name(self) -> str:
+        """A concrete object name this contract accepts (its `file`, or a name made from its glob)."""
+        if self.file is not None:
+            return self.file
+        return example_for_glob(self.match or "")
