@@ -102,7 +102,7 @@ def load_contract(path: Path) -> tuple[Contract | None, list[ContractProblem]]:
     if document is None:
         return None, problems
     source = str(path)
-    found = SchemaChecker(load_schema()).problems(document)
+    found = _yaml_pitfalls(document) or SchemaChecker(load_schema()).problems(document)
     if found:
         return None, [ContractProblem(source, where, message) for where, message in found]
     contract, found = build_contract(document, source)
@@ -110,6 +110,19 @@ def load_contract(path: Path) -> tuple[Contract | None, list[ContractProblem]]:
         return None, [ContractProblem(source, where, message) for where, message in found]
     found = _rule_problems(contract)
     return (None if found else contract), [ContractProblem(source, where, message) for where, message in found]
+
+
+def _yaml_pitfalls(document: dict[Any, Any]) -> list[tuple[str, str]]:
+    """`{type: numeric(10,2)}` is cut at the comma by YAML's flow mappings: say so instead of "unknown key '2)'"."""
+    columns = document.get("columns")
+    found = []
+    for name, column in (columns.items() if isinstance(columns, dict) else []):
+        kind = column.get("type") if isinstance(column, dict) else None
+        if isinstance(kind, str) and kind.count("(") > kind.count(")"):
+            rest = next((k for k in column if isinstance(k, str) and k.endswith(")")), "…)")
+            found.append((f"columns.{name}.type", f"{kind!r} was cut at its comma by YAML: quote it, "
+                                                  f"e.g. type: \"{kind},{rest}\""))
+    return found
 
 
 def _rule_problems(contract: Contract) -> list[tuple[str, str]]:

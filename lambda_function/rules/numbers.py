@@ -233,10 +233,17 @@ class FloatRule(TypeRule):
         return _nearest_float32(text) if self.real else float(text)
 
     def _as_floats(self, values: Values) -> np.ndarray:
-        # real via double: a double rounding can differ from strtof's by one step, only for literals that sit
-        # within 2**-53 of a tie between two floats; that would only affect bounds and uniqueness, never the load.
         numbers = np.array(list(map(float, values)), dtype=np.float64)
-        return numbers.astype(np.float32).astype(np.float64) if self.real else numbers
+        if not self.real:
+            return numbers
+        # real via double: a double rounding can differ from strtof's by one step for literals within 2**-53 of
+        # a tie between two floats (bounds and uniqueness only, never the load); at the range's ends it could
+        # even overflow, so values there are rounded exactly.
+        with np.errstate(over="ignore"):
+            singles = numbers.astype(np.float32).astype(np.float64)
+        for i in np.flatnonzero(~np.isfinite(singles) | ((singles == 0) & (numbers != 0))):
+            singles[i] = _nearest_float32(values[i])
+        return singles
 
     def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
         bits = (self._as_floats(values) + 0.0).view(np.uint64)  # + 0.0: -0 and 0 are one value
@@ -269,7 +276,13 @@ def _mantissa_nonzero(v: str) -> bool:
 def _nearest_float32(text: str) -> float:
     """The float32 nearest to the decimal text (ties to even), computed exactly: what strtof returns."""
     exact = Fraction(text)
-    candidate = float(np.float32(float(exact)))  # within one float32 step of the answer
+    if exact == 0:
+        return -0.0 if text.lstrip().startswith("-") else 0.0
+    with np.errstate(over="ignore"):
+        candidate = float(np.float32(float(exact)))  # within one float32 step of the answer
+    if math.isinf(candidate):
+        candidate = math.copysign(float(np.finfo(np.float32).max), candidate)
     steps = [float(np.nextafter(np.float32(candidate), np.float32(d))) for d in (-math.inf, math.inf)]
+    steps = [f for f in steps if math.isfinite(f)]
     best = min([candidate, *steps], key=lambda f: (abs(Fraction(f) - exact), int(np.float32(f).view(np.uint32)) & 1))
     return best
