@@ -9,7 +9,7 @@ import numpy as np
 
 from ..contract.pgtypes import PgType
 from .base import Clock, Constraint, Parsed, TypeRule
-from .vector import Values, fullmatch, lengths, member_of
+from .vector import Values, codepoints, fullmatch, lengths, member_of
 
 _EMAIL = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^\W\d_]{2,}")
 EMAIL_MAX = 254
@@ -68,13 +68,51 @@ class TypeLength(Constraint):
         return np.asarray(n == self.n) if self.exact else np.asarray(n <= self.n)
 
 
+_ONE_CLASS = re.compile(r"\[([A-Za-z0-9_. -]+)\](?:\{([0-9]+)(?:(,)([0-9]*))?\}|([+*?]))?")
+
+
+def _one_class(pattern: str) -> tuple[list[tuple[int, int]], int, int | None] | None:
+    """(ranges, min, max) when the pattern is one plain character class with a quantifier, e.g. [A-Z]{2}."""
+    m = _ONE_CLASS.fullmatch(pattern)
+    if m is None:
+        return None
+    body, low, comma, high, symbol = m.groups()
+    ranges, i = [], 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            ranges.append((ord(body[i]), ord(body[i + 2])))
+            i += 3
+        else:
+            ranges.append((ord(body[i]), ord(body[i])))
+            i += 1
+    if any(a > b for a, b in ranges):
+        return None
+    if low is not None:
+        least = int(low)
+        return ranges, least, (None if high == "" else int(high)) if comma else least
+    return ranges, {"+": 1, "*": 0, "?": 0, None: 1}[symbol], {"?": 1, None: 1}.get(symbol)
+
+
 class Pattern(Constraint):
+    """A Python regular expression the whole value must match; one plain character class runs vectorised."""
+
     def __init__(self, pattern: str, message: str | None) -> None:
         self.regex = re.compile(pattern)
         self.message = message or f"matches the pattern {pattern}"
+        self._class = _one_class(pattern)
 
     def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return fullmatch(self.regex, values)
+        if self._class is None or not len(values):
+            return fullmatch(self.regex, values)
+        ranges, least, most = self._class
+        n = lengths(values)
+        width = (most if most is not None else int(n.max())) + 1
+        cp = codepoints(values, width)[:, : width - 1]
+        allowed = cp == 0
+        for lo, hi in ranges:
+            allowed |= (cp >= lo) & (cp <= hi)
+        ok = np.all(allowed, axis=1) & (n >= least)
+        return ok & (n <= most) if most is not None else ok
 
 
 class Enum(Constraint):

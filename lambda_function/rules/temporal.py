@@ -35,6 +35,7 @@ _TIMESTAMP = re.compile(_CLOCK)
 _TS_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = 1_000_000
+MINUS_DIGIT = ord("-") - 48  # zone characters are read as digit values (byte - 48)
 
 
 class DateRule(TypeRule):
@@ -73,33 +74,30 @@ class TimestampRule(TypeRule):
         self.summary = "ISO 8601 timestamp with offset or Z" if zoned else "ISO 8601 timestamp without offset"
 
     def parse(self, values: Values) -> Parsed:
-        common = self._common(values)
-        if common is None:
+        c = ascii_matrix(values, 33)
+        if c is None:
             return Parsed(self._exact(values), extra={"common": np.zeros(len(values), dtype=bool)})
-        ok, micros = common
+        ok, zone_at, offset = self._common(c)
         shaped = ok.copy()
         rest = np.flatnonzero(~ok)
         if len(rest):  # other spellings (no seconds, ±hh, ±hhmm) and bad values: the exact rule decides
             ok[rest] = self._exact(values[rest])
-        return Parsed(ok, extra={"common": shaped, "us": micros})
+        # what the instant needs, kept for bounds and uniqueness (computed only if a column has them)
+        return Parsed(ok, extra={"common": shaped, "c": c, "zone_at": zone_at, "offset": offset})
 
-    def _common(self, values: Values) -> tuple[np.ndarray, np.ndarray] | None:
-        """Sound, not complete: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}] then Z/±hh:mm (zoned) or the end, with its instant."""
-        c = ascii_matrix(values, 33)
-        if c is None:
-            return None
+    def _common(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sound, not complete: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}] then Z/±hh:mm (zoned) or the end.
+
+        Returns (ok, where the zone starts, whether it is a numeric offset)."""
         d = is_digit(c)
         length = np.count_nonzero(c, axis=1)
         ok = (d[:, _TS_DIGITS].all(axis=1) & (c[:, 4] == 45) & (c[:, 7] == 45) & ((c[:, 10] == 84) | (c[:, 10] == 32))
               & (c[:, 13] == 58) & (c[:, 16] == 58) & (c[:, 11] <= 50) & (c[:, 14] <= 53) & (c[:, 17] <= 53))
         dot = c[:, 19] == 46
-        fraction, frac_us = np.zeros(len(c), dtype=np.int64), np.zeros(len(c), dtype=np.int64)
-        run = np.ones(len(c), dtype=bool)
+        fraction, run = np.zeros(len(c), dtype=np.int64), dot.copy()
         for i in range(20, 27):  # digits right after the dot (7 = too many)
-            run &= d[:, i] & dot
+            run &= d[:, i]
             fraction += run
-            if i < 26:
-                frac_us = frac_us * 10 + np.where(run, c[:, i].astype(np.int64) - 48, 0)
         ok &= ~dot | ((fraction >= 1) & (fraction <= 6))
         zone_at = np.where(dot, 20 + fraction, 19)
         if self.zoned:
@@ -109,18 +107,24 @@ class TimestampRule(TypeRule):
                       & ((z[:, 1] == 48) & is_digit(z[:, 2]) | (z[:, 1] == 49) & (z[:, 2] >= 48) & (z[:, 2] <= 53))
                       & (z[:, 4] >= 48) & (z[:, 4] <= 53) & is_digit(z[:, 5]))
             ok &= utc | offset
-            zd = z.astype(np.int64) - 48
-            minutes = (zd[:, 1] * 10 + zd[:, 2]) * 60 + zd[:, 4] * 10 + zd[:, 5]
-            shift = np.where(offset, np.where(z[:, 0] == 45, -1, 1) * minutes * 60 * US, 0)
         else:
             ok &= length == zone_at
-            shift = np.zeros(len(c), dtype=np.int64)
-        hour = number(c, 11, 13)
-        ok &= calendar_ok(c) & (hour <= 23)
+            offset = np.zeros(len(c), dtype=bool)
+        return ok & calendar_ok(c) & (number(c, 11, 13) <= 23), zone_at, offset
+
+    @staticmethod
+    def _common_micros(c: np.ndarray, zone_at: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """Microseconds since 1970-01-01 UTC of values in the common shape (garbage elsewhere)."""
+        frac_us = np.zeros(len(c), dtype=np.int64)
+        for i in range(20, 26):  # up to six digits after the dot, zero-padded to microseconds
+            digit = np.where(i < zone_at, c[:, i].astype(np.int64) - 48, 0)
+            frac_us = frac_us * 10 + digit
         days = days_from_civil(number(c, 0, 4), number(c, 5, 7), number(c, 8, 10))
-        seconds = ((days * 24 + hour) * 60 + number(c, 14, 16)) * 60 + number(c, 17, 19)
-        micros = seconds * US + frac_us - shift  # frac_us: the fraction already in microseconds
-        return ok, micros
+        seconds = ((days * 24 + number(c, 11, 13)) * 60 + number(c, 14, 16)) * 60 + number(c, 17, 19)
+        z = np.take_along_axis(c, np.minimum(zone_at[:, None] + np.arange(6), 32), axis=1).astype(np.int64) - 48
+        minutes = (z[:, 1] * 10 + z[:, 2]) * 60 + z[:, 4] * 10 + z[:, 5]
+        sign = np.where(z[:, 0] == MINUS_DIGIT, -1, 1)
+        return seconds * US + frac_us - np.where(offset, sign * minutes * 60 * US, 0)
 
     def _exact(self, values: Values) -> np.ndarray:
         shape = fullmatch(self._pattern, values)
@@ -156,8 +160,9 @@ class TimestampRule(TypeRule):
         return (moment - _EPOCH) // timedelta(microseconds=1)
 
     def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        common = parsed.extra["common"]
-        micros = parsed.extra["us"].copy() if "us" in parsed.extra else np.zeros(len(values), dtype=np.int64)
+        common, extra = parsed.extra["common"], parsed.extra
+        micros = (self._common_micros(extra["c"], extra["zone_at"], extra["offset"]) if "c" in extra
+                  else np.zeros(len(values), dtype=np.int64))
         for i in np.flatnonzero(~common):
             micros[i] = self._micros(self.value(values[i]))
         return micros

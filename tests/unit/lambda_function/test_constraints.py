@@ -216,3 +216,17 @@ def test_today_and_now_default_to_this_moment_in_utc(every):
 
     assert rule.explain(tomorrow) == "not later than today (UTC)"
     assert rule.explain(datetime.now(UTC).date().isoformat()) is None
+
+
+@pytest.mark.parametrize("pattern", ["[A-Z]{2}", "[A-Z0-9-]+", "[a-c]*", "[x]?", "[A-Z]{2,}", "[A-Z]{1,3}",
+                                     "[a-z0-9_. -]{0,4}", "[A-Z]", "(ab|cd)+", "[A-Z]{2}x"])
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.text(st.sampled_from("ABCZaz09-_. xÀ日"), max_size=6), min_size=1, max_size=20))
+def test_pattern_check_is_pythons_fullmatch_also_on_its_vectorised_path(pattern, texts):
+    import re
+
+    from lambda_function.rules.constraints import Pattern
+
+    got = Pattern(pattern, None).check(np.array(texts, dtype=object), None)  # type: ignore[arg-type]
+
+    assert got.tolist() == [re.fullmatch(pattern, t) is not None for t in texts]
