@@ -29,6 +29,7 @@ class Settings:
     db_schema: str = "public"
     ingest_prefix: str = ""
     quarantine_prefix: str | None = None
+    quarantine_bucket: str | None = None  # None: the ingested object's own bucket
     block_bytes: int = 4 * 1024 * 1024
     max_record_bytes: int = 1024 * 1024
     max_object_bytes: int = 10 * 1024**3
@@ -87,6 +88,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_schema=schema,
         ingest_prefix=env.get("INGEST_PREFIX", ""),
         quarantine_prefix=quarantine,
+        quarantine_bucket=env.get("QUARANTINE_BUCKET", "").strip() or None,
         block_bytes=_int(env, "BLOCK_BYTES", Settings.block_bytes, 64 * 1024),
         max_record_bytes=_int(env, "MAX_RECORD_BYTES", Settings.max_record_bytes, 1024),
         max_object_bytes=_int(env, "MAX_OBJECT_BYTES", Settings.max_object_bytes),

@@ -35,6 +35,7 @@ class Header:
     names: list[str]
     crlf: bool
     delimiter: str = ","
+    line: bytes = b""  # as written: byte-order mark and line terminator included
 
     @property
     def separator(self) -> int:
@@ -51,6 +52,42 @@ class Block:
     rows: int
     record_ends: np.ndarray  # offset of each record's terminating LF (or len(data) for the last one)
     outside: np.ndarray | None = None  # per byte: outside quotes? (None: the block has no quotes at all)
+    numbers: np.ndarray | None = None  # each record's row number when they are not first_row, first_row+1, ...
+
+    def row_numbers(self) -> np.ndarray:
+        if self.numbers is not None:
+            return self.numbers
+        return np.arange(self.first_row, self.first_row + self.rows, dtype=np.int64)
+
+    def row_number(self, index: int) -> int:
+        return int(self.numbers[index]) if self.numbers is not None else self.first_row + index
+
+    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each record's [start, stop) in `data`, its line terminator included."""
+        starts = np.concatenate(([0], self.record_ends[:-1] + 1))
+        return starts, np.minimum(self.record_ends + 1, len(self.data))
+
+    def records(self, indices: np.ndarray) -> bytes:
+        """The original bytes of these records (in order), terminators included."""
+        starts, stops = self._spans()
+        return b"".join(self.data[starts[i]:stops[i]] for i in indices)
+
+    def without(self, indices: np.ndarray) -> Block | None:
+        """The same block with these records cut out (None when none is left): what COPY still gets."""
+        drop = np.zeros(self.rows, dtype=bool)
+        drop[indices] = True
+        if not drop.any():
+            return self
+        if drop.all():
+            return None
+        keep = np.flatnonzero(~drop)
+        starts, stops = self._spans()
+        breaks = np.flatnonzero(np.diff(keep) != 1)  # runs of consecutive kept records: one slice each
+        firsts, lasts = np.concatenate(([keep[0]], keep[breaks + 1])), np.concatenate((keep[breaks], [keep[-1]]))
+        data = b"".join(self.data[starts[a]:stops[b]] for a, b in zip(firsts, lasts, strict=True))
+        block = _make_block(data, int(self.row_numbers()[keep[0]]))
+        block.numbers = self.row_numbers()[keep]
+        return block
 
 
 def _outside_quotes(arr: np.ndarray) -> np.ndarray:
@@ -92,7 +129,8 @@ class CsvReader:
 
     def read_header(self) -> Header:
         self._fill(len(BOM))
-        if self._buf.startswith(BOM):
+        bom = self._buf.startswith(BOM)
+        if bom:
             self._buf = self._buf[len(BOM):]
         self._fill(_SNIFF_BYTES)
         if not self._buf:
@@ -110,6 +148,7 @@ class CsvReader:
         raw = self._buf[: end if end >= 0 else len(self._buf)]
         self._buf = self._buf[end + 1 if end >= 0 else len(self._buf):]
         crlf = raw.endswith(b"\r")
+        line = (BOM if bom else b"") + raw + b"\n"  # the header line as written (for the rejected-rows file)
         if crlf:
             raw = raw[:-1]
         try:
@@ -122,7 +161,7 @@ class CsvReader:
             names = next(csv.reader(io.StringIO(text), strict=True, delimiter=self._delimiter), [])
         except csv.Error as exc:
             raise FileRejected([RowError(None, None, text[:200], f"a CSV header line ({exc})")]) from None
-        self.header = Header(names, crlf, self._delimiter)
+        self.header = Header(names, crlf, self._delimiter, line)
         return self.header
 
     def _find_record_end(self, start: int) -> int:
@@ -222,92 +261,3 @@ def _make_block(data: bytes, first_row: int, outside: np.ndarray | None = None) 
     if len(ends) == 0 or ends[-1] != len(data) - 1:
         ends = np.append(ends, len(data))  # last record without a terminator
     return Block(data=data, first_row=first_row, rows=len(ends), record_ends=ends, outside=outside)
-
-
-def _positions(arr: np.ndarray, byte: int, outside: np.ndarray | None) -> np.ndarray:
-    """Offsets of `byte` outside quotes (sparse: the block is scanned once per byte value)."""
-    pos = np.flatnonzero(arr == byte)
-    return pos if outside is None else pos[outside[pos]]
-
-
-def structure_errors(block: Block, header: Header) -> list[RowError]:
-    """Everything structurally wrong in a block, each error at its record (and column when known).
-
-    Works on the positions of the few interesting bytes (quotes, CR, delimiters), not on whole-block
-    masks, so a clean block costs a handful of vectorised scans.
-    """
-    data = block.data
-    arr = np.frombuffer(data, dtype=np.uint8)
-    outside = block.outside
-    n = len(arr)
-    errors: list[tuple[int, str]] = []  # (byte offset, rule)
-
-    if b"\x00" in data:
-        errors.extend((int(p), "no NUL characters") for p in np.flatnonzero(arr == NUL)[:50])
-
-    if outside is not None:
-        quotes = np.flatnonzero(arr == QUOTE)
-        prev = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], LF)
-        nxt = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], LF)
-        opening = ~outside[quotes]  # parity odd just after this quote
-        sep = header.separator
-        bad_open = opening & (prev != sep) & (prev != LF) & (prev != QUOTE)
-        bad_close = ~opening & (nxt != sep) & (nxt != LF) & (nxt != CR) & (nxt != QUOTE)
-        rule = 'quotes only around a whole field ("a,b"), inner quotes doubled'
-        errors.extend((int(p), rule) for p in quotes[bad_open | bad_close][:50])
-
-    ends = block.record_ends
-    if b"\r" in data:
-        crs = _positions(arr, CR, outside)
-        after_cr = np.where(crs < n - 1, arr[np.minimum(crs + 1, n - 1)], LF)
-        if header.crlf:
-            bad = list(crs[after_cr != LF])
-            lfs = ends[ends < n]
-            bad += list(lfs[(lfs == 0) | (arr[np.maximum(lfs - 1, 0)] != CR)])
-            rule = "line endings all CRLF, as in the header line"
-        else:
-            bad, rule = list(crs), "line endings all LF, as in the header line"
-        errors.extend((int(p), rule) for p in sorted(bad)[:50])
-    elif header.crlf and len(ends) and (ends[0] < n):
-        rule = "line endings all CRLF, as in the header line"
-        errors.extend((int(p), rule) for p in ends[ends < n][:50])
-
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    content_len = ends - starts - (1 if header.crlf else 0)
-    for i in np.flatnonzero(content_len <= 0)[:50]:
-        errors.append((int(starts[i]), "no blank lines between records"))
-
-    sep_pos = _positions(arr, header.separator, outside)
-    # delimiters before each record end, differenced: one search per record, not one per delimiter
-    fields = np.diff(np.searchsorted(sep_pos, ends), prepend=0) + 1
-    expected = len(header.names)
-    for i in np.flatnonzero((fields != expected) & (content_len > 0))[:50]:
-        errors.append((int(starts[i]), f"{expected} fields per record, found {int(fields[i])}"))
-
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        errors.append((exc.start, "valid UTF-8 text"))
-
-    return [_locate(block, header, pos, rule) for pos, rule in sorted(errors)]
-
-
-def _locate(block: Block, header: Header, pos: int, rule: str) -> RowError:
-    """Map a byte offset to (row, column) and quote the offending field's text."""
-    idx = int(np.searchsorted(block.record_ends, pos))
-    start = 0 if idx == 0 else int(block.record_ends[idx - 1]) + 1
-    end = int(block.record_ends[idx]) if idx < len(block.record_ends) else len(block.data)
-    data = block.data
-    column: str | None = None
-    lo, hi = start, end
-    if not rule.startswith(("no blank", "line endings")) and "fields per record" not in rule:
-        arr = np.frombuffer(data, dtype=np.uint8)
-        inside = None if block.outside is None else block.outside[start:end]
-        seps = _positions(arr[start:end], header.separator, inside) + start
-        col_idx = int(np.searchsorted(seps, pos))
-        if col_idx < len(header.names):
-            column = header.names[col_idx]
-            lo = int(seps[col_idx - 1]) + 1 if col_idx > 0 else start
-            hi = int(seps[col_idx]) if col_idx < len(seps) else end
-    value = data[lo:hi].rstrip(b"\r").decode("utf-8", errors="replace")
-    return RowError(block.first_row + idx, column, value, rule)

@@ -16,6 +16,7 @@ SUBJECT_MAX = 100
 
 class Status(StrEnum):
     SUCCEEDED = "SUCCEEDED"
+    PARTIAL = "PARTIAL"
     FAILED = "FAILED"
     REJECTED = "REJECTED"
     SKIPPED = "SKIPPED"
@@ -90,6 +91,8 @@ def subject(body: dict[str, Any]) -> str:
     status = body["status"]
     if status == Status.SUCCEEDED:
         what = f"{body['rows_loaded']:,} rows loaded"
+    elif status == Status.PARTIAL:
+        what = f"{body['rows_loaded']:,} rows loaded, {body['rows_rejected']:,} rejected"
     elif status == Status.FAILED:
         n = body["error_count"]
         first = body["errors"][0] if body["errors"] else None

@@ -7,64 +7,25 @@ entry commit together, and the message is published and marked published before 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
 
 from . import extract, ledger, quarantine
 from .config import Settings
-from .contract import Contract, Whitelist, is_gzip_key
-from .csvblocks import Block, Limits
+from .contract import Contract, Whitelist
 from .deadline import Deadline, DeadlineExceeded
 from .errors import FileRejected, RowError, StaleObject, TransientError
 from .extract import ObjectRef
-from .load import conflict_error, copy_blocks, ensure_table
+from .ingestion import Clients, Ingestion
+from .load import ensure_table
 from .locks import table_lock
-from .outcome import Outcome, Status, message_body, publish
+from .outcome import Outcome, Status, publish
+from .passes import Loaded, load_file
 from .sql import ident
-from .validate import CheckedCsv
-
-
-@dataclass
-class Clients:
-    """What the pipeline talks to; passed in so the same code runs against moto, LocalStack or AWS."""
-
-    s3: Any
-    sns: Any
-    engine: Engine
-
-
-@dataclass
-class Ingestion:
-    """One object being ingested, and the invocation it runs in: what every step below needs."""
-
-    ref: ObjectRef
-    contract: Contract | None
-    settings: Settings
-    clients: Clients
-    deadline: Deadline
-    request_id: str
-    started: float = field(default_factory=time.monotonic)
-
-    def outcome(self, status: Status, **details: Any) -> Outcome:
-        table, mode = (self.contract.table, self.contract.mode) if self.contract else (None, None)
-        return Outcome(status, self.ref.bucket, self.ref.key, table, mode, version_id=self.ref.version_id,
-                       etag=self.ref.etag, request_id=self.request_id, **details)
-
-    def body(self, outcome: Outcome) -> dict[str, Any]:
-        outcome.duration_ms = int((time.monotonic() - self.started) * 1000)
-        return message_body(outcome, max_errors=self.settings.max_errors_in_message,
-                            redact=self.settings.redact_values)
-
-    def failed(self, error: FileRejected) -> Outcome:
-        return self.outcome(Status.FAILED, errors=error.errors, rows_rejected=error.rows_rejected,
-                            error_count=error.error_count)
 
 
 @dataclass
@@ -96,7 +57,7 @@ def _publish_outcome(job: Ingestion, outcome: Outcome) -> dict[str, Any]:
     outcome.version_id, outcome.etag = job.ref.version_id, job.ref.etag
     body = job.body(outcome)
     if outcome.status is Status.FAILED and job.settings.quarantine_prefix:
-        quarantine.store(job.clients.s3, job.ref, job.settings.quarantine_prefix, outcome, body)
+        quarantine.store(job.clients.s3, job.ref, job.quarantine_bucket, job.settings.quarantine_prefix, outcome, body)
     _publish(job, body)
     return body
 
@@ -158,10 +119,11 @@ def _load(raw: psycopg.Connection[Any], job: Ingestion, contract: Contract) -> O
             if ledger.newer_sequencer_loaded(cur, schema, ref):
                 return job.outcome(Status.SKIPPED, reason="stale event: a newer version of this key was loaded")
             ensure_table(cur, schema, contract)
-            rows = _copy_file(cur, job, contract)
-            body = job.body(job.outcome(Status.SUCCEEDED, rows_loaded=rows))
-            ledger.record(cur, schema, ref, contract, rows, job.request_id, body)
-            return Recorded(body)
+            loaded = load_file(cur, job, contract)
+            try:
+                return Recorded(_record_loaded(cur, job, contract, loaded))
+            finally:
+                loaded.close()
     except FileRejected as exc:
         return job.failed(exc)
     except DeadlineExceeded as exc:
@@ -173,29 +135,15 @@ def _load(raw: psycopg.Connection[Any], job: Ingestion, contract: Contract) -> O
         return job.failed(FileRejected([RowError(None, None, None, rule)]))
 
 
-def _copy_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> int:
-    settings, ref = job.settings, job.ref
-    limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
-    progress = job.deadline.track(ref.size)
-    chunks = progress.count(extract.stream(job.clients.s3, ref, settings.max_object_bytes))
-    checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
-                         max_decompressed=settings.max_decompressed_bytes)
-    try:
-        columns = checked.open()
-        return copy_blocks(cur, contract, settings.db_schema, columns, _watched(checked.blocks(), progress))
-    except FileRejected as exc:
-        result = checked.result
-        raise FileRejected(exc.errors, rows_rejected=result.rows_rejected or None,
-                           error_count=max(result.error_count, len(exc.errors))) from None
-    except pg_errors.UniqueViolation as exc:
-        row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
-        raise conflict_error(exc, contract, row_of) from None
-    except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
-        rule = f"accepted by PostgreSQL: {exc.diag.message_primary}"
-        raise FileRejected([RowError(None, None, None, rule)]) from None
-
-
-def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:
-    for block in blocks:
-        progress.check()
-        yield block
+def _record_loaded(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, loaded: Loaded) -> dict[str, Any]:
+    """The outcome of a load, its rejected records kept (PARTIAL), and its ledger row: all before commit."""
+    rejected = loaded.rejected.count if loaded.rejected else 0
+    status = Status.PARTIAL if rejected else Status.SUCCEEDED
+    outcome = job.outcome(status, rows_loaded=loaded.rows, rows_rejected=rejected, errors=loaded.result.errors,
+                          error_count=loaded.result.error_count)
+    body = job.body(outcome)
+    if loaded.rejected is not None and rejected and job.settings.quarantine_prefix:
+        quarantine.store_rejects(job.clients.s3, job.ref, job.quarantine_bucket, job.settings.quarantine_prefix,
+                                 outcome, body, loaded.rejected)
+    ledger.record(cur, job.settings.db_schema, job.ref, contract, loaded.rows, job.request_id, body)
+    return body

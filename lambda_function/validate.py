@@ -9,7 +9,6 @@ parsed block; uniqueness (unique columns and the primary key) is tracked across 
 from __future__ import annotations
 
 import io
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,11 +19,16 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from .contract.model import Contract
-from .csvblocks import Block, CsvReader, Header, Limits, structure_errors
+from .csvblocks import Block, CsvReader, Header, Limits
+from .decompress import gunzip
 from .errors import FileRejected, RowError
+from .rejects import RejectedRecords
 from .rules import Clock, ColumnRule, Parsed, check_column, explain, rule_for
+from .structure import CAP, is_record_level, structure_errors
 from .uniqueness import UniqueTracker, column_keys, combined_keys
 
+# The key columns' values of rows that passed every other rule -> True where that key is already loaded.
+KeyLookup = Callable[[dict[str, np.ndarray]], np.ndarray]
 MAX_ERRORS_KEPT = 10_000  # a full report for the producer; reading stops once this many are found
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
@@ -37,10 +41,19 @@ class ValidationResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     rows_rejected: int = 0
+    reject_rows: bool = False  # the contract sets on_error: reject_rows
+    failed: bool = False  # nothing would load (set when the whole file was refused)
 
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def status(self) -> str:
+        """OK (every row loads), PARTIAL (rows load, some records set aside) or FAILED (nothing loads)."""
+        if self.failed or (not self.ok and not self.reject_rows):
+            return "FAILED"
+        return "PARTIAL" if self.rows_rejected else "OK"
 
     @property
     def truncated(self) -> bool:
@@ -76,6 +89,11 @@ def header_errors(header: Header, contract: Contract) -> list[RowError]:
     return errors
 
 
+def _without_rows(block: Block, errors: list[RowError]) -> Block | None:
+    rows = sorted({e.row for e in errors if e.row is not None})
+    return block.without(np.searchsorted(block.row_numbers(), rows)) if rows else block
+
+
 @dataclass(frozen=True)
 class _UniqueGroup:
     """Columns whose values (together) must not repeat within the file, and how a repeat is reported."""
@@ -107,6 +125,9 @@ class BlockValidator:
         tracked = {name for g in self._groups for name in g.columns}
         self._keep_parsed = tracked
         self._parsed: dict[str, Parsed] = {}  # this block's parse of tracked columns, reused for uniqueness
+        # Set for a second pass that must find rows whose primary key is already loaded: takes the key
+        # columns' values of the rows that passed every other rule, answers which are in the table.
+        self.key_lookup: KeyLookup | None = None
         # The block parser never yields NaN (na_filter=False, empty fields are ""), so pandera's own null
         # handling (nullable=False, ignore_na=True) would only rescan every column per block: off.
         self._schema = pa.DataFrameSchema(
@@ -133,9 +154,26 @@ class BlockValidator:
         return check
 
     def validate(self, block: Block) -> list[RowError]:
+        """Every error in the block (the file fails: structural errors hide the value rules of that block)."""
         errors = structure_errors(block, self.header)
-        if errors:
-            return errors
+        return errors or self._value_errors(block, reject=False)
+
+    def screen(self, block: Block) -> tuple[list[RowError], Block | None]:
+        """Row-level rejects: (errors of the records set aside, the block without them, or None if none is left).
+
+        Raises FileRejected when a problem puts the record boundaries in doubt: then nothing can be kept.
+        """
+        structural = structure_errors(block, self.header, cap=None)
+        whole = [e for e in structural if not is_record_level(e)]
+        if whole:
+            raise FileRejected(whole[:CAP])
+        kept = _without_rows(block, structural)
+        if kept is None:
+            return structural, None
+        values = self._value_errors(kept, reject=True)
+        return structural + values, _without_rows(kept, values)
+
+    def _value_errors(self, block: Block, *, reject: bool) -> list[RowError]:
         frame = pd.read_csv(
             io.BytesIO(block.data), header=None, names=self.header.names, dtype=object, sep=self.header.delimiter,
             na_filter=False, keep_default_na=False, engine="c", encoding="utf-8", index_col=False,
@@ -143,12 +181,15 @@ class BlockValidator:
         if len(frame) != block.rows:  # structure_errors guarantees agreement; never load on doubt
             return [RowError(block.first_row, None, None, "records readable unambiguously as CSV")]
         self._parsed.clear()
-        errors = self._rule_errors(frame, block.first_row)
-        errors.extend(self._uniqueness_errors(frame, block.first_row, errors))
+        rows = block.row_numbers()
+        errors = self._rule_errors(frame, rows)
+        errors.extend(self._uniqueness_errors(frame, rows, errors, reject))
+        if self.key_lookup is not None:
+            errors.extend(self._clash_errors(frame, rows, errors))
         order = self.contract.column_names
         return sorted(errors, key=lambda e: (e.row or 0, order.index(e.column) if e.column in order else -1))
 
-    def _rule_errors(self, frame: pd.DataFrame, first_row: int) -> list[RowError]:
+    def _rule_errors(self, frame: pd.DataFrame, rows: np.ndarray) -> list[RowError]:
         try:
             self._schema.validate(frame, lazy=True)
             return []
@@ -161,21 +202,26 @@ class BlockValidator:
             spec_col = self.contract.column(str(column))
             rule = self._rules[spec_col.name]
             text = "" if value is None else str(value)
-            errors.append(RowError(first_row + int(index), spec_col.name, text,
+            errors.append(RowError(int(rows[int(index)]), spec_col.name, text,
                                    explain(spec_col, rule, text) or rule.summary))
         return errors
 
-    def _uniqueness_errors(self, frame: pd.DataFrame, first_row: int, found: list[RowError]) -> list[RowError]:
-        bad = {(e.row, e.column) for e in found}  # a value that broke its rule is not also a duplicate
-        rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
+    def _uniqueness_errors(self, frame: pd.DataFrame, rows: np.ndarray, found: list[RowError],
+                           reject: bool) -> list[RowError]:
+        # A value that broke its rule is not also a duplicate. With row-level rejects a row with any error
+        # is set aside, so it must not hide a later valid duplicate either: only loading rows are tracked.
+        bad_rows = {e.row for e in found}
+        bad_cells = {(e.row, e.column) for e in found}
         errors = []
         for group in self._groups:
             columns = {name: frame[name].to_numpy(dtype=object) for name in group.columns}
             keep = np.ones(len(rows), dtype=bool)
             for name, values in columns.items():
                 keep &= values != ""  # NULLs never clash
-                if bad:
-                    keep &= np.array([(int(r), name) not in bad for r in rows])
+                if found and not reject:
+                    keep &= np.array([(int(r), name) not in bad_cells for r in rows])
+            if found and reject:
+                keep &= np.array([int(r) not in bad_rows for r in rows])
             if not keep.any():
                 continue
             idx = np.flatnonzero(keep)
@@ -186,12 +232,30 @@ class BlockValidator:
                 parts.append(column_keys(self._rules[name], values[idx], subset))
             keys, checks = combined_keys(parts)
             single = len(group.columns) == 1
+            at_of = {int(r): i for i, r in enumerate(rows[idx])}
             for row, first in group.tracker.add(keys, checks, rows[idx]):
-                at = row - first_row
+                at = idx[at_of[row]]
                 value = ", ".join(str(columns[name][at]) for name in group.columns)
                 errors.append(RowError(row, group.columns[0] if single else None, value,
                                        f"{group.rule} (first at row {first})"))
         return errors
+
+    def _clash_errors(self, frame: pd.DataFrame, rows: np.ndarray, found: list[RowError]) -> list[RowError]:
+        """Rows whose primary key is already in the table (asked of the database by `key_lookup`)."""
+        lookup = self.key_lookup
+        if lookup is None:
+            return []
+        bad_rows = {e.row for e in found}
+        keep = np.array([int(r) not in bad_rows for r in rows]) if found else np.ones(len(rows), dtype=bool)
+        if not keep.any():
+            return []
+        key = self.contract.primary_key
+        values = {name: frame[name].to_numpy(dtype=object)[keep] for name in key}
+        clashes = np.flatnonzero(lookup(values))
+        rule = f"unique against rows already loaded in {self.contract.table}"
+        single = len(key) == 1
+        return [RowError(int(rows[keep][i]), key[0] if single else None, ", ".join(str(values[n][i]) for n in key),
+                         rule) for i in clashes]
 
     def row_of(self, column: str, value: str) -> int | None:
         """The row where a value of a uniquely tracked column first appeared (to explain a database conflict)."""
@@ -207,57 +271,25 @@ class BlockValidator:
         return group.tracker.first_row_of(keys, checks)
 
 
-MAX_GZIP_RATIO = 200  # real CSVs compress 5-50x; a bomb compresses about 1000x
-RATIO_GRACE_BYTES = 64 * 1024 * 1024
-
-
-def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024,
-           max_ratio: int = MAX_GZIP_RATIO) -> Iterator[bytes]:
-    """Stream-decompress gzip (several members allowed), capping total output and ratio (bombs)."""
-    inflater = zlib.decompressobj(wbits=31)
-    in_member = False
-    produced = consumed = 0
-    for chunk in chunks:
-        consumed += len(chunk)
-        data = chunk
-        while data:
-            in_member = True
-            try:
-                out = inflater.decompress(data, read_size)
-            except zlib.error:
-                rule = "valid gzip data (declared by the .gz suffix)"
-                raise FileRejected([RowError(None, None, None, rule)]) from None
-            produced += len(out)
-            if produced > max_output:
-                raise FileRejected([RowError(None, None, None,
-                                             f"decompressed size at most {max_output:,} bytes")])
-            if produced > RATIO_GRACE_BYTES and produced > max_ratio * consumed:
-                raise FileRejected([RowError(None, None, None,
-                                             f"compression ratio at most {max_ratio}:1 (a gzip bomb?)")])
-            if out:
-                yield out
-            if inflater.eof:  # a member ended: the rest (if any) is the next member
-                data, in_member = inflater.unused_data, False
-                inflater = zlib.decompressobj(wbits=31)
-            else:
-                data = inflater.unconsumed_tail
-    if in_member:
-        raise FileRejected([RowError(None, None, None, "complete gzip data (the stream is truncated)")])
-
-
 class CheckedCsv:
-    """One file being checked: the header first, then blocks that passed (original bytes for COPY)."""
+    """One file being checked: the header first, then blocks that passed (original bytes for COPY).
+
+    With `on_error: reject_rows` the blocks come without their bad records, which are kept in `rejected`;
+    `key_lookup` (a second pass that knows the table) also sets aside rows whose key is already loaded.
+    """
 
     def __init__(self, chunks: Iterable[bytes], contract: Contract, *, gzipped: bool = False,
                  limits: Limits | None = None, max_decompressed: int = 20 * 1024**3, today: date | None = None,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, key_lookup: KeyLookup | None = None) -> None:
         if gzipped:
             chunks = gunzip(chunks, max_decompressed)
         self.contract = contract
-        self.result = ValidationResult()
+        self.result = ValidationResult(reject_rows=contract.on_error == "reject_rows")
         self._reader = CsvReader(chunks, limits or Limits(), delimiter=contract.delimiter)
         self._clock = Clock.at(today, now)
+        self._key_lookup = key_lookup
         self.validator: BlockValidator | None = None
+        self.rejected: RejectedRecords | None = None
 
     def open(self) -> list[str]:
         """Read and check the header; returns the file's column order (COPY's column list)."""
@@ -266,14 +298,23 @@ class CheckedCsv:
         if problems:
             raise FileRejected(problems)
         self.validator = BlockValidator(self.contract, header, self._clock)
+        self.validator.key_lookup = self._key_lookup
+        if self.result.reject_rows:
+            self.rejected = RejectedRecords(header.line)
         return header.names
 
     def blocks(self) -> Iterator[Block]:
-        """Blocks that passed, while the file is clean; at the end raises FileRejected if anything failed."""
+        """Blocks to load; raises FileRejected (at the first sign, or at the end) when the file must fail."""
         if self.validator is None:
             raise RuntimeError("open() first")
+        yield from (self._screened(self.validator) if self.rejected is not None else self._strict(self.validator))
+        if self.result.rows == 0 and not self.contract.allow_empty:
+            raise FileRejected([RowError(None, None, None, "at least one data row (the file has only a header)")])
+
+    def _strict(self, validator: BlockValidator) -> Iterator[Block]:
+        """All or nothing: clean blocks while the file is clean; any error fails the file at the end."""
         for block in self._reader.blocks():
-            errors = self.validator.validate(block)
+            errors = validator.validate(block)
             self.result.rows += block.rows
             if errors:
                 self.result.add(errors)
@@ -284,8 +325,34 @@ class CheckedCsv:
                 yield block
         if not self.result.ok:
             raise FileRejected(self.result.errors)
-        if self.result.rows == 0 and not self.contract.allow_empty:
-            raise FileRejected([RowError(None, None, None, "at least one data row (the file has only a header)")])
+
+    def _screened(self, validator: BlockValidator) -> Iterator[Block]:
+        """Row-level rejects: every block without its bad records, within the contract's limits."""
+        result, rejected, contract = self.result, self.rejected, self.contract
+        assert rejected is not None  # noqa: S101 - blocks() chose this path because it is set
+        for block in self._reader.blocks():
+            result.rows += block.rows
+            errors, kept = validator.screen(block)
+            if errors:
+                rejected.add(block, errors)
+                result.add(errors)
+                result.rows_rejected = rejected.count
+                limit = contract.max_rejected_rows
+                if limit is not None and rejected.count > limit:
+                    self._over_limit(f"at most {limit:,} rejected rows (max_rejected_rows); "
+                                     f"{rejected.count:,} by row {block.row_number(block.rows - 1):,}")
+            if kept is not None:
+                yield kept
+        ratio = contract.max_rejected_ratio
+        if ratio is not None and result.rows and rejected.count / result.rows > ratio:
+            self._over_limit(f"at most {ratio:.2%} rejected rows (max_rejected_ratio); "
+                             f"{rejected.count:,} of {result.rows:,} ({rejected.count / result.rows:.2%})")
+        if result.rows and rejected.count == result.rows and not contract.allow_empty:
+            self._over_limit("at least one row to load (every record was rejected)")
+
+    def _over_limit(self, rule: str) -> None:
+        errors = [RowError(None, None, None, rule), *self.result.errors]
+        raise FileRejected(errors, rows_rejected=self.result.rows_rejected, error_count=self.result.error_count + 1)
 
 
 def validate_stream(chunks: Iterable[bytes], contract: Contract, *, gzipped: bool = False,
@@ -298,6 +365,7 @@ def validate_stream(chunks: Iterable[bytes], contract: Contract, *, gzipped: boo
         for _ in checked.blocks():
             pass
     except FileRejected as exc:
+        checked.result.failed = True
         if not checked.result.errors:
             checked.result.add(exc.errors)
             checked.result.rows_rejected = len({e.row for e in exc.errors if e.row is not None})

@@ -1,0 +1,111 @@
+"""Validate and COPY one file inside the load's transaction: one pass, or a second when keys clash.
+
+The first pass streams, validates and COPYs at full speed without asking the table anything. Only
+when that cannot succeed because of rows already in the table (an append whose primary key clashes:
+COPY raises), or when the file fails anyway and such clashes may hide among its errors, a second pass
+reads the object again with a key lookup: `on_error: fail` then lists every clash beside the other
+errors; `reject_rows` sets the clashing records aside and loads the rest. The first pass runs in a
+savepoint, so the second starts from the table as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from . import extract
+from .clashes import has_rows, key_lookup
+from .contract import Contract, is_gzip_key
+from .csvblocks import Block, Limits
+from .errors import FileRejected, RowError, TransientError
+from .ingestion import Ingestion
+from .load import conflict_error, copy_blocks
+from .rejects import RejectedRecords
+from .validate import CheckedCsv, KeyLookup, ValidationResult
+
+
+@dataclass
+class Loaded:
+    """What a successful pass loaded, and the records it set aside (PARTIAL when there are any)."""
+
+    rows: int
+    result: ValidationResult
+    rejected: RejectedRecords | None
+
+    def close(self) -> None:
+        if self.rejected is not None:
+            self.rejected.close()
+
+
+class _Clash(Exception):
+    """COPY met a primary key already in the table; `rejected` explains the first one."""
+
+    def __init__(self, rejected: FileRejected) -> None:
+        super().__init__(rejected.errors[0].rule)
+        self.rejected = rejected
+
+
+def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> Loaded:
+    """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED."""
+    clashes_possible = (contract.mode == "append" and bool(contract.primary_key)
+                        and has_rows(cur, job.settings.db_schema, contract))
+    failure: FileRejected | None = None
+    try:
+        with cur.connection.transaction():  # a savepoint: a second pass starts from the table as it was
+            return _one_pass(cur, job, contract, None, copy=True)
+    except FileRejected as exc:
+        if not clashes_possible:
+            raise
+        failure = exc
+    except _Clash as exc:
+        if not clashes_possible:
+            raise exc.rejected from None
+    with key_lookup(job.clients.engine, job.settings.db_schema, contract) as lookup:
+        if failure is None and contract.on_error == "reject_rows":
+            try:
+                with cur.connection.transaction():
+                    return _one_pass(cur, job, contract, lookup, copy=True)
+            except _Clash:
+                raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
+        _one_pass(cur, job, contract, lookup, copy=False)  # lists every problem, clashes included: it raises
+    raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
+
+
+def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, lookup: KeyLookup | None,
+              *, copy: bool) -> Loaded:
+    settings, ref = job.settings, job.ref
+    limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
+    progress = job.deadline.track(ref.size)
+    chunks = progress.count(extract.stream(job.clients.s3, ref, settings.max_object_bytes))
+    checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
+                         max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup)
+    try:
+        columns = checked.open()
+        blocks = _watched(checked.blocks(), progress)
+        if copy:
+            rows = copy_blocks(cur, contract, settings.db_schema, columns, blocks)
+        else:
+            rows = sum(block.rows for block in blocks)
+        return Loaded(rows, checked.result, checked.rejected)
+    except FileRejected as exc:
+        if checked.rejected is not None:
+            checked.rejected.close()
+        result = checked.result
+        raise FileRejected(exc.errors, rows_rejected=result.rows_rejected or None,
+                           error_count=max(result.error_count, len(exc.errors))) from None
+    except pg_errors.UniqueViolation as exc:
+        row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
+        raise _Clash(conflict_error(exc, contract, row_of)) from None
+    except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
+        rule = f"accepted by PostgreSQL: {exc.diag.message_primary}"
+        raise FileRejected([RowError(None, None, None, rule)]) from None
+
+
+def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:
+    for block in blocks:
+        progress.check()
+        yield block
