@@ -22,6 +22,7 @@ from .contract.model import Contract
 from .csvblocks import Block, CsvReader, Header, Limits
 from .decompress import gunzip
 from .errors import FileRejected, RowError
+from .header import header_errors
 from .rejects import RejectedRecords
 from .rules import Clock, ColumnRule, Parsed, check_column, explain, rule_for
 from .structure import CAP, is_record_level, structure_errors
@@ -30,9 +31,6 @@ from .uniqueness import UniqueTracker, column_keys, combined_keys
 # The key columns' values of rows that passed every other rule -> True where that key is already loaded.
 KeyLookup = Callable[[dict[str, np.ndarray]], np.ndarray]
 MAX_ERRORS_KEPT = 10_000  # a full report for the producer; reading stops once this many are found
-_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
-
-
 @dataclass
 class ValidationResult:
     """What a whole-file check found: rows seen, errors (capped at MAX_ERRORS_KEPT), rows with errors."""
@@ -64,29 +62,6 @@ class ValidationResult:
         room = MAX_ERRORS_KEPT - len(self.errors)
         if room > 0:
             self.errors.extend(errors[:room])
-
-
-def header_errors(header: Header, contract: Contract) -> list[RowError]:
-    """Exact header set, order free: missing, unexpected and repeated names, each its own entry."""
-    expected = contract.column_names
-    errors: list[RowError] = []
-    seen: set[str] = set()
-    for name in header.names:
-        if name in seen:
-            errors.append(RowError(None, name, name, "each column once in the header"))
-        seen.add(name)
-    for name in header.names:
-        if name not in expected:
-            rule = "a column of the table"
-            others = [d for d in _DELIMITER_NAMES if d != contract.delimiter and d in name]
-            if len(header.names) == 1 and others:
-                rule = ("comma-separated header (another delimiter was used)" if contract.delimiter == "," else
-                        f"{_DELIMITER_NAMES[contract.delimiter]}-separated header (another delimiter was used)")
-            errors.append(RowError(None, name or None, name, rule))
-    for name in expected:
-        if name not in seen:
-            errors.append(RowError(None, name, None, "required column present in the header"))
-    return errors
 
 
 def _without_rows(block: Block, errors: list[RowError]) -> Block | None:

@@ -183,7 +183,8 @@ def test_a_comma_file_for_a_semicolon_contract_says_which_delimiter(every):
 
     error = validate_stream([text.encode()], every).errors[0]
 
-    assert (error.row, error.rule) == (None, "';'-separated header (another delimiter was used)")
+    assert (error.row, error.rule) == (None, "the header is separated by ',' but the contract says ';' "
+                                             "(dialect.delimiter)")
 
 
 def test_tab_delimited_contract_reads_quoted_fields(tmp_path):

@@ -147,8 +147,38 @@ def test_semicolon_delimited_file_is_recognised():
 
     result = validate(data)
 
-    assert result.errors[0].rule == "comma-separated header (another delimiter was used)"
-    assert all(e.row is None for e in result.errors)
+    assert [e.rule for e in result.errors] == [
+        "the header is separated by ';': save as CSV UTF-8 (comma delimited) or set dialect.delimiter"]
+    assert result.errors[0].row is None
+
+
+@pytest.mark.parametrize(("written", "how"), [
+    (b"email ", "with a trailing space"),
+    (b" email", "with a leading space"),
+    (b"Email", "with different case"),
+    (b"\xe2\x80\x8bemail", "with an invisible character (U+200B)"),
+    (b"email\xc2\xa0", "with an invisible character (U+00A0)"),
+])
+def test_a_header_name_that_differs_invisibly_says_how(written, how):
+    result = validate(HEADER.replace(b"email", written) + ROW1)
+
+    unknown = [e for e in result.errors if e.value is not None]
+    assert len(unknown) == 1 and unknown[0].rule.startswith("a column of the table: ")
+    assert unknown[0].rule.endswith(f"is 'email' {how}")
+    assert RowError(None, "email", None, "required column present in the header") in result.errors
+
+
+def test_a_near_miss_header_name_gets_a_did_you_mean():
+    result = validate(HEADER.replace(b"signup_date", b"sigup_date") + ROW1)
+
+    assert RowError(None, "sigup_date", "sigup_date", "a column of the table (did you mean 'signup_date'?)") \
+        in result.errors
+
+
+def test_an_unrelated_header_name_gets_no_guess():
+    result = validate(HEADER.replace(b"signup_date", b"zzz") + ROW1)
+
+    assert RowError(None, "zzz", "zzz", "a column of the table") in result.errors
 
 
 @pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf"])
