@@ -45,7 +45,7 @@ def column_lines(contract: Contract) -> list[ColumnLine]:
 
 def headline(contract: Contract) -> str:
     """e.g. "users.csv → users (replace, primary key user_id, on error: fail)"."""
-    parts = [contract.mode]
+    parts: list[str] = [contract.mode]
     if contract.primary_key:
         parts.append("primary key " + ", ".join(contract.primary_key))
     if contract.delimiter != ",":
