@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from harness.stack import StackInfo, backend_name, ephemeral_stack
 
-# Another module contributes data fixtures; collection must work before it exists.
-if (Path(__file__).parent / "fixtures_plugin.py").exists():
-    pytest_plugins = ["tests.fixtures_plugin"]
+pytest_plugins = ["tests.support.fixtures_plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from boto3.s3.transfer import TransferConfig
 
-from harness.replay import parse_envelope
+from harness.emulator.replay import parse_envelope
+from harness.emulator.trigger import S3Notification
 from harness.stack import StackInfo, stack_client
 from harness.stack.provision import allow_sender, create_bucket, create_queue
-from harness.trigger import S3Notification
 
 MULTIPART = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
 

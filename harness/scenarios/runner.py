@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import fixtures
-from harness.lambda_runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime, function_environment
+from harness.emulator.runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime, function_environment
 from harness.scenarios.lane import Lane
 from harness.scenarios.model import Generated, Result, Scenario, Upload
 from harness.stack import StackInfo

@@ -5,7 +5,7 @@ Usage: `with ephemeral_stack() as stack:` (embedded backend by default) gives a 
 with `stop_stack(info)` when the stack must outlive the caller (`harness up` / `harness down`).
 """
 
-from harness.stack.backend import StackBackend, StartedServices
+from harness.stack.backends.base import StackBackend, StartedServices
 from harness.stack.clients import stack_client
 from harness.stack.errors import NoRunningStack, StackError
 from harness.stack.info import ProcessRecord, RuntimeState, StackInfo

@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness.stack.compose_cli import docker_problem
+from harness.stack.services.compose_cli import docker_problem
 
 
 def pytest_command(extra: list[str]) -> list[str]:

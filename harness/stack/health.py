@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.stack.backend import check_database
+from harness.stack.backends.base import check_database
 from harness.stack.errors import StackError
 from harness.stack.info import StackInfo
-from harness.stack.moto_server import moto_answers
 from harness.stack.processes import is_alive
+from harness.stack.services.moto_server import moto_answers
 
 
 @dataclass(frozen=True)

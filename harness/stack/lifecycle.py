@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.stack.backend import StackBackend
-from harness.stack.compose import ComposeBackend
-from harness.stack.embedded import EmbeddedBackend
+from harness.stack.backends.base import StackBackend
+from harness.stack.backends.compose import ComposeBackend
+from harness.stack.backends.embedded import EmbeddedBackend
+from harness.stack.backends.external import ExternalBackend
+from harness.stack.backends.localstack_host import LocalStackBackend
 from harness.stack.errors import StackError
-from harness.stack.external import ExternalBackend
 from harness.stack.info import StackInfo
-from harness.stack.localstack import LocalStackBackend
 
 BACKENDS: dict[str, type[StackBackend]] = {
     EmbeddedBackend.name: EmbeddedBackend,

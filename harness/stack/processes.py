@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.stack.errors import StackError
 from harness.stack.info import ProcessRecord
-from harness.stack.unprivileged import RunAs
+from harness.stack.services.postgres.run_as import RunAs
 
 
 def process_start_ticks(pid: int) -> int | None:

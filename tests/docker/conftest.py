@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from harness.stack import StackInfo, StartedServices
-from harness.stack.backend import DEFAULT_REGION, check_database
-from harness.stack.compose import DB_NAME, DB_USER, ComposeBackend
-from harness.stack.compose_cli import default_compose_file, docker_problem
+from harness.stack.backends.base import DEFAULT_REGION, check_database
+from harness.stack.backends.compose import DB_NAME, DB_USER, ComposeBackend
 from harness.stack.errors import StackError
 from harness.stack.info import RuntimeState
-from harness.stack.localstack_server import localstack_answers
 from harness.stack.ports import free_port
+from harness.stack.services.compose_cli import default_compose_file, docker_problem
+from harness.stack.services.localstack_runtime.server import localstack_answers
 
 
 @pytest.fixture(scope="session", autouse=True)

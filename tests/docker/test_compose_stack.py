@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import lambda_function
 from harness.stack import StackInfo, stack_client
-from tests.ingest_client import LambdaContext, receive_bodies
+from tests.support.client import LambdaContext, receive_bodies
 
 pytestmark = pytest.mark.docker
 

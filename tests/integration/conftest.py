@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.stack import StackInfo
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 
 @pytest.fixture

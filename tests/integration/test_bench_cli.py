@@ -58,7 +58,7 @@ def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
     import psycopg
 
     import fixtures
-    import harness.bench_pipelines as pipelines
+    import harness.bench.pipelines as pipelines
     from lambda_function import load_contracts
 
     path = tmp_path / "test.csv"

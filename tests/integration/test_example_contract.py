@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lambda_function.contract import default_folder
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 HEADER = ("order_id;customer_id;status;channel;currency;quantity;unit_price;discount;total;weight_kg;score;sku;"
           "product_name;email;country_code;is_gift;placed_at;shipped_at;delivery_date;tracking_id")

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from lambda_function.errors import TransientError
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 USERS = b"user_id,email,full_name,country_code,signup_date,is_active\n1,a@b.co,A,GB,2020-01-01,true\n"
 TEST = (b"test_id,user_id,assay,value,unit,measured_at,passed\n"

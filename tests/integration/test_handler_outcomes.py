@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fixtures import DEFECTS
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 USERS_HEADER = "user_id,email,full_name,country_code,signup_date,is_active"
 

@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 
 import lambda_function
 from harness.stack import StackError, StackInfo, ephemeral_stack, stack_client, stop_stack
-from harness.stack.localstack_venv import ensure_venv
 from harness.stack.processes import is_alive
-from tests.ingest_client import LambdaContext, receive_bodies
-from tests.unit.test_compose_backend import FAKE_DOCKER
+from harness.stack.services.localstack_runtime.install import ensure_venv
+from tests.support.client import LambdaContext, receive_bodies
+from tests.unit.harness.test_compose_backend import FAKE_DOCKER
 
 pytestmark = pytest.mark.slow
 

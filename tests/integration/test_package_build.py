@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.packaging import UNZIPPED_LIMIT, ZIPPED_LIMIT, BuildResult, build_package
+from harness.deploy.bundle import UNZIPPED_LIMIT, ZIPPED_LIMIT, BuildResult, build_package
 
 pytestmark = pytest.mark.slow
 

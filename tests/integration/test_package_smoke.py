@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from harness.packaging import build_package
-from harness.packaging_smoke import find_interpreter, invoke, runtime_provided_dir, unpack
+from harness.deploy.bundle import build_package
+from harness.deploy.smoke import find_interpreter, invoke, runtime_provided_dir, unpack
 from harness.stack import StackInfo, stack_client
 
 pytestmark = pytest.mark.slow

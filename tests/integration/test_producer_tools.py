@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from fixtures import DEFECTS
 from harness.cli import app
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 runner = CliRunner()
 

@@ -22,8 +22,8 @@ import pytest
 import fixtures
 from lambda_function.contract import default_folder
 from lambda_function.errors import TransientError
-from tests.ingest_client import IngestClient
-from tests.reliability_worker import invoke_at
+from tests.support.client import IngestClient
+from tests.support.reliability_worker import invoke_at
 
 LIMIT = 10
 

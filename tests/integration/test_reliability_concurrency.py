@@ -7,8 +7,8 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from tests.ingest_client import IngestClient
-from tests.reliability_worker import invoke_at
+from tests.support.client import IngestClient
+from tests.support.reliability_worker import invoke_at
 
 
 def _run_together(jobs: list[tuple[dict, dict]]) -> list[dict]:

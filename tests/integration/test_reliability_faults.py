@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from harness.stack.postgres import start_postgres, stop_postgres
 from harness.stack.processes import spawn_detached, stop_process
-from harness.stack.unprivileged import postgres_run_as
+from harness.stack.services.postgres.run_as import postgres_run_as
+from harness.stack.services.postgres.server import start_postgres, stop_postgres
 from lambda_function import handler
 from lambda_function.errors import TransientError
-from tests.ingest_client import IngestClient, LambdaContext
+from tests.support.client import IngestClient, LambdaContext
 
 
 def _kill_copy_when_it_runs(engine: sa.Engine, schema: str, found: list[int]) -> None:

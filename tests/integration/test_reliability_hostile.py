@@ -13,14 +13,14 @@ import zlib
 
 import pytest
 
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 LIMIT_BYTES = 1536 * 1024 * 1024
 RUNNER = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 import lambda_function
-from tests.ingest_client import LambdaContext
+from tests.support.client import LambdaContext
 event = json.loads(sys.stdin.read())
 result = lambda_function.lambda_handler(event, LambdaContext())
 peak_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])

@@ -11,7 +11,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 HEADER = ["user_id", "email", "full_name", "country_code", "signup_date", "is_active"]
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

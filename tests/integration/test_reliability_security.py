@@ -13,7 +13,7 @@ from harness.stack import StackInfo, stack_client
 from harness.stack.ports import free_port
 from lambda_function import handler
 from lambda_function.errors import TransientError
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 USERS = b"user_id,email,full_name,country_code,signup_date,is_active\n1,a@b.co,A,GB,2020-01-01,true\n"
 OTHER_USERS = b"user_id,email,full_name,country_code,signup_date,is_active\n2,c@d.co,C,FR,2021-02-02,false\n"

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.stack import pg_binaries, start_stack, stop_stack
+from harness.stack import start_stack, stop_stack
 from harness.stack.ports import is_listening
 from harness.stack.processes import is_alive
-from harness.stack.unprivileged import postgres_run_as
+from harness.stack.services.postgres import binaries as pg_binaries
+from harness.stack.services.postgres.run_as import postgres_run_as
 
 
 def _sysv_segment_ids() -> set[int]:

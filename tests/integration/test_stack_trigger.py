@@ -7,10 +7,10 @@ import io
 import uuid
 from pathlib import Path
 
-from harness.replay import replay
+from harness.emulator.replay import replay
+from harness.emulator.trigger import runtime_for
 from harness.stack import StackInfo
 from harness.stack.ports import free_port
-from harness.trigger import runtime_for
 
 USERS_CSV = (
     "user_id,email,full_name,country_code,signup_date,is_active\n"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from lambda_function.contract import load_contracts
 from lambda_function.rules import rule_for
-from tests.ingest_client import IngestClient
+from tests.support.client import IngestClient
 
 TYPES = {
     "smallint": "smallint", "integer": "integer", "bigint": "bigint", "numeric": "numeric(7,3)", "real": "real",

@@ -1,0 +1,1 @@
+"""Benchmark: the handler against the ideal COPY and a naive pipeline, each in its own worker process."""

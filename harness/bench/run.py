@@ -1,0 +1,143 @@
+"""`harness bench`: the handler against raw COPY and against the seed's approach, on one embedded stack.
+
+`plan_steps` says what will run (so the CLI can size its progress bar); `run_bench` runs it and
+returns a BenchReport (harness.bench.figures). The data files are generated once and cached under
+.harness/cache/bench/, keyed by table, rows and seed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import fixtures
+from harness.bench.figures import HANDLER_COLD, HANDLER_WARM, IDEAL, NAIVE, BenchReport, PipelineFigures
+from harness.bench.pipelines import import_seconds, run_handler, run_ideal, run_naive, upload
+from harness.stack import StackInfo, ephemeral_stack
+from lambda_function import load_contracts
+
+CACHE_DIR = Path(".harness/cache/bench")
+NAIVE_MAX_ROWS = 200_000  # the seed's approach holds the whole file in memory and inserts row by row
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    table: str = "test"
+    rows: int = 1_000_000
+    repeat: int = 3
+    seed: int = 0
+    naive_rows: int = NAIVE_MAX_ROWS
+    cache_dir: Path = CACHE_DIR
+    handler_dir: Path | None = None  # measure another checkout's lambda_function (before/after figures)
+
+    @property
+    def small_rows(self) -> int:
+        return max(1, self.rows // 10)
+
+    @property
+    def naive_size(self) -> int:
+        return min(self.rows, self.naive_rows)
+
+
+def plan_steps(options: BenchOptions) -> list[str]:
+    """The labels of every measured step, in order (one progress tick each)."""
+    steps = ["generate and upload the files"]
+    for k in range(1, options.repeat + 1):
+        steps += [f"ideal #{k}", f"handler cold+warm #{k}", f"handler at {options.small_rows:,} rows #{k}",
+                  f"naive #{k}", f"import time #{k}"]
+    return steps
+
+
+def cached_file(options: BenchOptions, rows: int) -> Path:
+    """The benchmark file for `rows`, generated once (atomically: a half-written file is never reused)."""
+    spec = load_contracts().find(options.table)
+    if spec is None:
+        raise ValueError(f"no contract for table {options.table!r}")
+    path = options.cache_dir / f"{options.table}-{rows}-seed{options.seed}.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        fixtures.write(partial, spec.table, rows, options.seed)
+        partial.replace(path)
+    return path
+
+
+def machine_info() -> dict[str, object]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem_kb / 1024**2, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            # before the bench starts anything: what other work the machine was doing
+            "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run_bench(options: BenchOptions, progress: Progress | None = None,
+              stack_factory: Callable[[], AbstractContextManager[StackInfo]] | None = None) -> BenchReport:
+    """Run every step of plan_steps on a stack of its own (an ephemeral embedded one by default)."""
+    if options.rows < 10 or options.repeat < 1:
+        raise ValueError("bench needs at least 10 rows and 1 repeat")
+    spec = load_contracts().find(options.table)
+    if spec is None:
+        raise ValueError(f"no contract for table {options.table!r}")
+    tick = progress or (lambda label: None)
+    big, small, naive = (cached_file(options, n) for n in (options.rows, options.small_rows, options.naive_size))
+    report = BenchReport(table=spec.table, rows=options.rows, seed=options.seed, repeat=options.repeat,
+                         file_bytes=big.stat().st_size, small_rows=options.small_rows, machine=machine_info())
+    report.pipelines = {IDEAL: PipelineFigures(options.rows), HANDLER_COLD: PipelineFigures(options.rows),
+                        HANDLER_WARM: PipelineFigures(options.rows), NAIVE: PipelineFigures(options.naive_size)}
+    factory = stack_factory or (lambda: ephemeral_stack("embedded"))
+    with factory() as stack:
+        name = spec.example_name()
+        big_obj = upload(stack, big, f"bench/cold/{name}", options.rows)
+        warm_obj = upload(stack, big, f"bench/warm/{name}", options.rows)
+        small_obj = upload(stack, small, f"bench/small/{name}", options.small_rows)
+        naive_obj = upload(stack, naive, f"bench/naive/{name}", options.naive_size)
+        _sample_load(report)
+        tick("generate and upload the files")
+        for _ in _repeats(options):
+            report.pipelines[IDEAL].seconds.append(run_ideal(stack, spec, big_obj))
+            _done(report, tick, "ideal")
+            run = run_handler(stack, spec, big_obj, warm=warm_obj, handler_dir=options.handler_dir)
+            report.pipelines[HANDLER_COLD].seconds.append(run.cold_seconds)
+            if run.warm_seconds is not None:
+                report.pipelines[HANDLER_WARM].seconds.append(run.warm_seconds)
+            report.vmhwm_mb.append(run.cold_vmhwm_mb)
+            _done(report, tick, "handler")
+            small_run = run_handler(stack, spec, small_obj, handler_dir=options.handler_dir)
+            report.vmhwm_small_mb.append(small_run.cold_vmhwm_mb)
+            _done(report, tick, "handler small")
+            report.pipelines[NAIVE].seconds.append(run_naive(stack, spec, naive_obj))
+            _done(report, tick, "naive")
+            report.import_seconds.append(import_seconds())
+            _done(report, tick, "import")
+    return report
+
+
+def _repeats(options: BenchOptions) -> Iterator[int]:
+    yield from range(options.repeat)
+
+
+def _sample_load(report: BenchReport) -> None:
+    report.loads.append(os.getloadavg()[0])
+
+
+def _done(report: BenchReport, tick: Progress, label: str) -> None:
+    _sample_load(report)
+    tick(label)

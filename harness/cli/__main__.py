@@ -1,0 +1,5 @@
+"""`python -m harness.cli` runs the same app as the `harness` command."""
+
+from harness.cli import main
+
+main()

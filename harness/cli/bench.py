@@ -1,0 +1,110 @@
+"""`harness bench`: run the benchmark (harness.bench.run) with a progress bar, print a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.bench.figures import PIPELINE_LABELS, BenchReport
+from harness.bench.pipelines import BenchError
+from harness.bench.run import CACHE_DIR, NAIVE_MAX_ROWS, BenchOptions, plan_steps, run_bench
+
+
+class BenchTable(StrEnum):
+    test = "test"
+    users = "users"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+
+
+def bench(
+    rows: Annotated[int, typer.Option("--rows", "-n", min=10, help="Rows in the benchmark file.")] = 1_000_000,
+    table: Annotated[BenchTable, typer.Option("--table", help="Which file to load.")] = BenchTable.test,
+    repeat: Annotated[int, typer.Option("--repeat", "-k", min=1, help="Runs of each pipeline.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Data seed (files are cached per seed).")] = 0,
+    naive_rows: Annotated[
+        int, typer.Option("--naive-rows", min=10, help="Cap on the naive pipeline's file.")
+    ] = NAIVE_MAX_ROWS,
+    cache_dir: Annotated[Path, typer.Option("--cache-dir", help="Where generated files are kept.")] = CACHE_DIR,
+    handler_dir: Annotated[
+        Path | None, typer.Option("--handler-dir", help="Measure the lambda_function of another checkout.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: rows/s, ratios, memory, import."""
+    options = BenchOptions(table=table.value, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
+                           cache_dir=cache_dir, handler_dir=handler_dir)
+    steps = plan_steps(options)
+    stderr = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=stderr, transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task(steps[0], total=len(steps))
+            done = iter([*steps[1:], "done"])
+
+            def tick(_: str) -> None:
+                bar.update(task, advance=1, description=next(done, "done"))
+
+            report = run_bench(options, tick)
+    except BenchError as exc:
+        stderr.print(f"[red]bench failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=120)  # piped into a file or a doc: do not wrap at 80
+    console.print(figures_table(report))
+    for line in summary_lines(report):
+        console.print(line)
+
+
+def figures_table(report: BenchReport) -> Table:
+    data = report.to_dict()
+    title = f"{report.table}.csv, {report.rows:,} rows ({report.file_bytes / 1e6:,.1f} MB), {report.repeat} repeat(s)"
+    table = Table(title=title)
+    for name, justify in (("pipeline", "left"), ("rows", "right"), ("seconds: median (min–max)", "right"),
+                          ("rows/s: median (min–max)", "right"), ("× ideal", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    ideal = report.rate("ideal")
+    for name, figures in data["pipelines"].items():
+        t, r = figures["seconds"], figures["rows_per_s"]
+        vs = report.rate(name) / ideal if ideal else 0.0
+        table.add_row(PIPELINE_LABELS[name], f"{figures['rows']:,}",
+                      f"{t['median']:.2f} ({t['min']:.2f}–{t['max']:.2f})",
+                      f"{r['median']:,.0f} ({r['min']:,.0f}–{r['max']:,.0f})", f"{vs:.2f}")
+    return table
+
+
+def summary_lines(report: BenchReport) -> list[str]:
+    data = report.to_dict()
+    ratios, memory, imp, load = data["ratios"], data["memory"], data["import_seconds"], data["load_average"]
+    lines = []
+    if ratios["handler_vs_ideal"] is not None:
+        lines.append(f"handler / ideal: {ratios['handler_vs_ideal']:.2f} (cold), "
+                     f"{ratios['handler_warm_vs_ideal'] or 0:.2f} (warm); "
+                     f"handler / naive: {ratios['handler_vs_naive'] or 0:.2f}")
+    if memory["vmhwm_mb"] and memory["vmhwm_small_mb"]:
+        small, big = memory["vmhwm_small_mb"], memory["vmhwm_mb"]
+        lines.append(f"handler peak RSS (VmHWM): {small['median']:.0f} MB at {memory['small_rows']:,} rows, "
+                     f"{big['median']:.0f} MB at {report.rows:,} rows (growth {memory['growth_mb']:.0f} MB)")
+    if imp:
+        lines.append(f"import lambda_function: {imp['median']:.2f} s ({imp['min']:.2f}–{imp['max']:.2f})")
+    machine = data["machine"]
+    if load:
+        at_start = machine.get("load_at_start") or ["?"]
+        lines.append(f"machine: {machine['nproc']} × {machine['cpu']}, {machine['memory_gb']} GB; 1-min load "
+                     f"{at_start[0]} before the run, {load['min']:.2f}–{load['max']:.2f} during it (the bench's own "
+                     f"processes included)")
+    return lines

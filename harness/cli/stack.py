@@ -1,0 +1,264 @@
+"""`harness up / status / down / replay / watch`: the local stack and the emulated S3 trigger."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from harness import state
+from harness.cli.output import print_invocation, print_replay, print_stack
+from harness.emulator.replay import replay as run_replay
+from harness.emulator.runtime import DEFAULT_HANDLER, LambdaRuntime
+from harness.emulator.trigger import EventsQueue, runtime_for
+from harness.emulator.trigger import watch as run_watch
+from harness.stack import NoRunningStack, ResourceNames, StackError, StackInfo, backend_name, get_backend, stop_stack
+from harness.stack.health import is_healthy, probe
+
+console = Console()
+errors = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+StateDir = Annotated[
+    Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR", help="Where stack.json lives.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+HandlerOpt = Annotated[
+    str, typer.Option("--handler", envvar="HARNESS_HANDLER", help="Lambda handler, module.function.")
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Function timeout in seconds.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=2, help="Async retries after an error.")]
+DelayOpt = Annotated[float, typer.Option("--retry-delay", min=0.0, help="Seconds between attempts.")]
+LogsOpt = Annotated[bool, typer.Option("--logs/--no-logs", help="Show the function's own logs (on stderr).")]
+
+
+def _clear_errors(command: F) -> F:
+    """Stack problems end in one message and a non-zero exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except StackError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _running_stack(directory: Path) -> StackInfo:
+    info = state.require(directory)
+    if not is_healthy(info):
+        raise StackError(f"the stack recorded in {directory}/ is not running; `harness down` then `harness up`")
+    return info
+
+
+def up(
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", envvar="HARNESS_BACKEND", help="embedded | localstack | compose | external."),
+    ] = None,
+    aws_endpoint_url: Annotated[
+        str | None, typer.Option(envvar="HARNESS_AWS_ENDPOINT_URL", help="external: AWS endpoint.")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(envvar="HARNESS_DATABASE_URL", help="external: SQLAlchemy URL.")
+    ] = None,
+    region: Annotated[str | None, typer.Option(help="external: AWS region.")] = None,
+    bucket: Annotated[str, typer.Option(help="Bucket to create.")] = ResourceNames.bucket,
+    state_dir: StateDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Start the AWS emulator and PostgreSQL in the background, provision them, write stack.json."""
+    directory = state.state_dir(state_dir)
+    with state.exclusive(directory):
+        existing = state.load(directory)
+        replaced = ""
+        if existing is not None:
+            if is_healthy(existing):
+                _show_stack(existing, directory, as_json, note="already running")
+                return
+            # A crashed stack: stop whatever of it is left before starting a fresh one.
+            stop_stack(existing)
+            state.clear(directory)
+            replaced = "; replaced a stack that was no longer running"
+        name = backend_name(backend)
+        options: dict[str, Any] = {"names": ResourceNames(bucket=bucket)}
+        if name == "external":
+            options.update(database_url=database_url, aws_endpoint_url=aws_endpoint_url, region=region)
+        started = time.monotonic()
+        with _signals_raise():
+            info = get_backend(name, **options).up()
+        try:
+            state.save(info, directory)
+        except BaseException:
+            stop_stack(info)
+            raise
+    _show_stack(info, directory, as_json, note=f"started in {time.monotonic() - started:.1f}s{replaced}")
+
+
+def status(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
+    """Show the recorded stack and whether each part still answers (exit 1 when not running)."""
+    directory = state.state_dir(state_dir)
+    info = state.load(directory)
+    parts = probe(info) if info else []
+    running = info is not None and all(p.ok for p in parts)
+    if as_json:
+        payload = {
+            "running": running,
+            "stack": info.public_dict() if info else None,
+            "parts": [vars(p) for p in parts],
+        }
+        console.print_json(json.dumps(payload))
+    elif info is None:
+        console.print(f"no stack recorded in {directory}/ ([bold]harness up[/] starts one)")
+    else:
+        print_stack(console, info, directory, note="running" if running else "NOT running", parts=parts)
+    if not running:
+        raise typer.Exit(1)
+
+
+def down(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
+    """Stop exactly what `up` started and remove its temporary folders. Safe to repeat."""
+    directory = state.state_dir(state_dir)
+    started = time.monotonic()
+    info = None
+    if directory.is_dir():
+        with state.exclusive(directory):
+            try:
+                info = state.load(directory)
+            except NoRunningStack as exc:  # unreadable state: nothing we can stop by pid
+                errors.print(f"warning: {exc}; clearing it", highlight=False)
+            if info is not None:
+                stop_stack(info)
+            state.clear(directory)
+    elapsed = time.monotonic() - started
+    if as_json:
+        console.print_json(json.dumps({"stopped": info is not None, "seconds": round(elapsed, 3)}))
+    elif info is None:
+        console.print("nothing to stop")
+    else:
+        pids = ", ".join(str(p.pid) for p in info.runtime.processes) or "none"
+        console.print(f"stopped {info.backend} stack (pids {pids}) in {elapsed:.1f}s")
+
+
+def replay(
+    file: Annotated[Path, typer.Argument(help="CSV file to upload.")],
+    key: Annotated[str, typer.Option("--key", help="Object key, e.g. incoming/users.csv.")],
+    times: Annotated[int, typer.Option("--times", min=1, help="Upload and trigger N times.")] = 1,
+    handler: HandlerOpt = DEFAULT_HANDLER,
+    timeout: TimeoutOpt = 300.0,
+    retries: RetriesOpt = 2,
+    retry_delay: DelayOpt = 0.2,
+    logs: LogsOpt = True,
+    state_dir: StateDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Upload FILE as KEY, take the real S3 event(s), invoke the handler, show what happened."""
+    stack = _running_stack(state.state_dir(state_dir))
+    if not file.is_file():
+        raise StackError(f"{file} is not a file")
+    runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
+    size = file.stat().st_size
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    with Progress(*columns, console=errors, transient=True, disable=as_json) as progress:
+        task = progress.add_task(f"upload {file.name}", total=size * times)
+        report = run_replay(stack, runtime, file, key, times=times, on_bytes=lambda n: progress.advance(task, n))
+    if as_json:
+        console.print_json(json.dumps(report.to_dict(), default=str))
+    else:
+        print_replay(console, report)
+    if not all(inv.succeeded for inv in report.invocations):
+        raise typer.Exit(1)
+
+
+def watch(
+    handler: HandlerOpt = DEFAULT_HANDLER,
+    timeout: TimeoutOpt = 300.0,
+    retries: RetriesOpt = 2,
+    retry_delay: DelayOpt = 0.2,
+    max_events: Annotated[int | None, typer.Option(hidden=True, help="Stop after N events.")] = None,
+    logs: LogsOpt = True,
+    state_dir: StateDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Invoke the handler for every upload to the bucket until Ctrl-C."""
+    stack = _running_stack(state.state_dir(state_dir))
+    runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
+    if not as_json:
+        console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
+
+    def show(_notification: Any, invocation: Any) -> None:
+        if as_json:
+            line = {"request_id": invocation.request_id, "succeeded": invocation.succeeded}
+            line |= {"response": invocation.response, "destination_record": invocation.destination_record}
+            print(json.dumps(line, default=str), flush=True)
+        else:
+            print_invocation(console, invocation)
+
+    try:
+        run_watch(runtime, EventsQueue(stack), show, max_events=max_events)
+    except KeyboardInterrupt:
+        if not as_json:
+            console.print("stopped watching")
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM/SIGHUP during start unwind like Ctrl-C, so what was started is stopped, not orphaned."""
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@functools.cache
+def _discard() -> TextIO:
+    """Where --no-logs sends the function's output: a real file, so its descriptor can be redirected."""
+    return open(os.devnull, "w")  # one per process, kept open for every invocation
+
+
+def _function(
+    stack: StackInfo, handler: str, timeout: float, retries: int, retry_delay: float, logs: bool
+) -> LambdaRuntime:
+    return runtime_for(
+        stack,
+        handler,
+        timeout_seconds=timeout,
+        retries=retries,
+        retry_delays=(retry_delay,),
+        log_stream=None if logs else _discard(),
+    )
+
+
+def _show_stack(info: StackInfo, directory: Path, as_json: bool, note: str) -> None:
+    if as_json:
+        console.print_json(json.dumps({**info.public_dict(), "note": note}))
+    else:
+        print_stack(console, info, directory, note=note)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (up, status, down, replay, watch):
+        app.command(name=command.__name__)(_clear_errors(command))

