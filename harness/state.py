@@ -1,7 +1,8 @@
 """Where `harness up` records its stack: `.harness/stack.json` (public) and `runtime.json` (private).
 
-The folder is `./.harness` unless HARNESS_STATE_DIR (or --state-dir) says otherwise, so tests and
-parallel checkouts never share a stack by accident.
+The folder is HARNESS_STATE_DIR (or --state-dir) when set, so tests and parallel checkouts never
+share a stack by accident; otherwise the nearest `.harness/` holding a stack in the current folder or
+its parents (like git finds `.git/`), else `./.harness` (where `harness up` creates one).
 """
 
 from __future__ import annotations
@@ -20,8 +21,24 @@ RUNTIME_FILE = "runtime.json"
 LOCK_FILE = "lock"
 
 
+DEFAULT_DIR = ".harness"
+
+
 def state_dir(explicit: Path | str | None = None) -> Path:
-    return Path(explicit or os.environ.get("HARNESS_STATE_DIR") or ".harness")
+    chosen = explicit or os.environ.get("HARNESS_STATE_DIR")
+    if chosen:
+        return Path(chosen)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_DIR / STACK_FILE).is_file():
+            return folder / DEFAULT_DIR
+    return Path(DEFAULT_DIR)
+
+
+def _where_looked(directory: Path) -> str:
+    if directory == Path(DEFAULT_DIR) and not os.environ.get("HARNESS_STATE_DIR"):
+        return f"looked for {DEFAULT_DIR}/{STACK_FILE} in {Path.cwd()} and its parents; HARNESS_STATE_DIR is not set"
+    return f"nothing in {directory.resolve()}/"
 
 
 def save(info: StackInfo, directory: Path) -> None:
@@ -48,7 +65,7 @@ def load(directory: Path) -> StackInfo | None:
 def require(directory: Path) -> StackInfo:
     info = load(directory)
     if info is None:
-        raise NoRunningStack(f"no running stack (nothing in {directory}/); start one with `harness up`")
+        raise NoRunningStack(f"no running stack ({_where_looked(directory)}); start one with `harness up`")
     return info
 
 

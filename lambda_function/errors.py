@@ -23,6 +23,12 @@ class RowError:
         return asdict(self)
 
 
+def place(row: int | None, column: str | None) -> str:
+    """Where a problem is, in words: "row 7, column email", "row 7", "whole file" (never "row None")."""
+    where = f"row {row:,}" if row is not None else "whole file"
+    return f"{where}, column {column}" if column else where
+
+
 class ConfigurationError(RuntimeError):
     """The function's environment is missing or malformed; an operator must fix it (raised, never an outcome)."""
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from harness.stack import StackInfo, stack_client
 from lambda_function.contract import Contract
@@ -45,10 +44,6 @@ class Uploaded:
     rows: int
 
 
-def libpq_url(stack: StackInfo) -> str:
-    return make_url(stack.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def fresh_schema(label: str) -> str:
     return f"bench_{label}_{uuid.uuid4().hex[:8]}"
 
@@ -61,7 +56,7 @@ def upload(stack: StackInfo, path: Path, key: str, rows: int) -> Uploaded:
 
 
 def count_and_drop(stack: StackInfo, schema: str, table: str) -> int:
-    with psycopg.connect(libpq_url(stack), autocommit=True) as conn:
+    with psycopg.connect(stack.pg_url, autocommit=True) as conn:
         # identifiers only, quoted by sql.ident()
         row = conn.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()  # noqa: S608
         conn.execute(f"DROP SCHEMA IF EXISTS {ident(schema)} CASCADE")
@@ -72,7 +67,7 @@ def run_ideal(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
     """Seconds for GET + COPY of the unparsed bytes (table created before the clock starts)."""
     schema = fresh_schema("ideal")
     s3 = stack_client(stack, "s3")
-    with psycopg.connect(libpq_url(stack)) as conn:
+    with psycopg.connect(stack.pg_url) as conn:
         conn.execute(f"CREATE SCHEMA {ident(schema)}")
         conn.execute(create_table_sql(schema, spec))
         conn.commit()

@@ -45,7 +45,7 @@ def generate(
     list_defects: Annotated[bool, typer.Option("--list-defects", help="List the defect kinds and exit.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Generate a seeded users.csv or test.csv (Faker data), optionally with one named defect."""
+    """Generate a seeded CSV for a table contract, optionally with one named defect."""
     if list_defects:
         _print_defects(as_json)
         return

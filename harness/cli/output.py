@@ -13,8 +13,9 @@ from harness.emulator.replay import ReplayReport
 from harness.emulator.runtime import Invocation
 from harness.stack import StackInfo
 from harness.stack.health import PartStatus
+from lambda_function.errors import place
 
-STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "REJECTED": "yellow", "SKIPPED": "cyan"}
+STATUS_STYLE = {"SUCCEEDED": "green", "PARTIAL": "yellow", "FAILED": "red", "REJECTED": "yellow", "SKIPPED": "cyan"}
 
 
 def print_stack(
@@ -29,12 +30,23 @@ def print_stack(
     for part in parts or []:
         table.add_row(part.name, f"[{'green' if part.ok else 'red'}]{part.detail}[/]")
     console.print(table)
-    console.print("\n# for the aws CLI, psql and the handler:")
-    env = {**info.aws_environment(), "DATABASE_URL": info.database_url, "SNS_TOPIC_ARN": info.topic_arn}
-    for name, value in env.items():
-        console.print(f"export {name}={shlex.quote(value)}", highlight=False, soft_wrap=True)
+    console.print("\n# for the aws CLI, psql \"$PGURL\" and the handler (or: eval \"$(harness status --env)\"):")
+    for line in export_lines(info):
+        console.print(line, highlight=False, soft_wrap=True)
     endpoint = f" --endpoint-url {info.aws_endpoint_url}" if info.aws_endpoint_url else ""
     console.print(f"# aws{endpoint} s3 cp users.csv s3://{info.bucket}/users.csv", highlight=False, soft_wrap=True)
+
+
+def export_lines(info: StackInfo) -> list[str]:
+    env = {**info.aws_environment(), "DATABASE_URL": info.database_url, "PGURL": info.pg_url,
+           "SNS_TOPIC_ARN": info.topic_arn}
+    return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+
+
+def print_exports(info: StackInfo) -> None:
+    """Plain stdout, no rich markup or wrapping: the lines must survive `eval`."""
+    for line in export_lines(info):
+        print(line, flush=True)
 
 
 def print_invocation(console: Console, invocation: Invocation) -> None:
@@ -46,7 +58,7 @@ def print_invocation(console: Console, invocation: Invocation) -> None:
         console.print(f"{head}: [red]{last.error_type}: {last.error_message}[/]", highlight=False)
         console.print("  retries exhausted: on-failure record published to the topic", highlight=False)
         return
-    outcomes = _outcomes(invocation.response)
+    outcomes = outcomes_of(invocation.response)
     if not outcomes:
         console.print(f"{head}: returned {invocation.response!r}", highlight=False)
     for outcome in outcomes:
@@ -69,23 +81,30 @@ def print_replay(console: Console, report: ReplayReport) -> None:
         console.print(f"  [{style}]{status or '-'}[/] {subject}", highlight=False)
 
 
-def _outcomes(response: Any) -> list[dict[str, Any]]:
+def outcomes_of(response: Any) -> list[dict[str, Any]]:
     if isinstance(response, dict) and isinstance(response.get("outcomes"), list):
         return [o for o in response["outcomes"] if isinstance(o, dict)]
     return []
 
 
 def _describe(outcome: dict[str, Any]) -> str:
+    """One outcome in a line or two: status, key -> table, rows, the first error, where the files went."""
     status = str(outcome.get("status", "?"))
     style = STATUS_STYLE.get(status, "white")
     text = f"[{style}]{status}[/] {outcome.get('key')}"
     if outcome.get("table"):
         text += f" -> {outcome['table']}"
-    if status == "SUCCEEDED" and outcome.get("rows_loaded") is not None:
+    if status in ("SUCCEEDED", "PARTIAL") and outcome.get("rows_loaded") is not None:
         text += f": {outcome['rows_loaded']:,} rows loaded"
+        if status == "PARTIAL":
+            text += f", {outcome.get('rows_rejected', 0):,} rejected"
+    elif status == "SKIPPED" and outcome.get("reason"):
+        text += f": {outcome['reason']}"
     if outcome.get("errors"):
         first = outcome["errors"][0]
-        text += f" (first error: row {first.get('row')}, {first.get('column')}: {first.get('rule')})"
+        text += f" (first error: {place(first.get('row'), first.get('column'))}: {first.get('rule')})"
+    if outcome.get("rejected_rows_uri"):
+        text += f"\n  rejected rows: {outcome['rejected_rows_uri']}"
     if outcome.get("error_report_uri"):
         text += f"\n  full error report: {outcome['error_report_uri']}"
     return text

@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from harness import state
-from harness.cli.output import print_invocation, print_replay, print_stack
+from harness.cli.output import outcomes_of, print_exports, print_invocation, print_replay, print_stack
+from harness.emulator.messages import drain, record
+from harness.emulator.replay import ReplayReport
 from harness.emulator.replay import replay as run_replay
 from harness.emulator.runtime import DEFAULT_HANDLER, LambdaRuntime
 from harness.emulator.trigger import EventsQueue, runtime_for
@@ -33,6 +35,7 @@ StateDir = Annotated[
     Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR", help="Where stack.json lives.")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+EnvFlag = Annotated[bool, typer.Option("--env", help="Only `export` lines on stdout: eval \"$(harness up --env)\".")]
 HandlerOpt = Annotated[
     str, typer.Option("--handler", envvar="HARNESS_HANDLER", help="Lambda handler, module.function.")
 ]
@@ -78,6 +81,7 @@ def up(
     bucket: Annotated[str, typer.Option(help="Bucket to create.")] = ResourceNames.bucket,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
+    env: EnvFlag = False,
 ) -> None:
     """Start the AWS emulator and PostgreSQL in the background, provision them, write stack.json."""
     directory = state.state_dir(state_dir)
@@ -86,7 +90,7 @@ def up(
         replaced = ""
         if existing is not None:
             if is_healthy(existing):
-                _show_stack(existing, directory, as_json, note="already running")
+                _show_stack(existing, directory, as_json, note="already running", env=env)
                 return
             # A crashed stack: stop whatever of it is left before starting a fresh one.
             stop_stack(existing)
@@ -104,10 +108,10 @@ def up(
         except BaseException:
             stop_stack(info)
             raise
-    _show_stack(info, directory, as_json, note=f"started in {time.monotonic() - started:.1f}s{replaced}")
+    _show_stack(info, directory, as_json, note=f"started in {time.monotonic() - started:.1f}s{replaced}", env=env)
 
 
-def status(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
+def status(state_dir: StateDir = None, as_json: JsonFlag = False, env: EnvFlag = False) -> None:
     """Show the recorded stack and whether each part still answers (exit 1 when not running)."""
     directory = state.state_dir(state_dir)
     info = state.load(directory)
@@ -121,7 +125,10 @@ def status(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
         }
         console.print_json(json.dumps(payload))
     elif info is None:
-        console.print(f"no stack recorded in {directory}/ ([bold]harness up[/] starts one)")
+        errors.print(f"no stack recorded in {directory.resolve()}/ ([bold]harness up[/] starts one)")
+    elif env:
+        print_stack(errors, info, directory, note="running" if running else "NOT running", parts=parts)
+        print_exports(info)
     else:
         print_stack(console, info, directory, note="running" if running else "NOT running", parts=parts)
     if not running:
@@ -153,8 +160,9 @@ def down(state_dir: StateDir = None, as_json: JsonFlag = False) -> None:
 
 
 def replay(
-    file: Annotated[Path, typer.Argument(help="CSV file to upload.")],
-    key: Annotated[str, typer.Option("--key", help="Object key, e.g. incoming/users.csv.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file to upload.")],
+    key: Annotated[str | None, typer.Option("--key", help="Object key, e.g. incoming/users.csv "
+                                                          "[default: FILE's name]")] = None,
     times: Annotated[int, typer.Option("--times", min=1, help="Upload and trigger N times.")] = 1,
     handler: HandlerOpt = DEFAULT_HANDLER,
     timeout: TimeoutOpt = 300.0,
@@ -164,10 +172,14 @@ def replay(
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Upload FILE as KEY, take the real S3 event(s), invoke the handler, show what happened."""
-    stack = _running_stack(state.state_dir(state_dir))
-    if not file.is_file():
-        raise StackError(f"{file} is not a file")
+    """Upload FILE as KEY, take the real S3 event(s), invoke the handler, show what happened.
+
+    Exit code as for `validate`: 0 it loaded (SUCCEEDED, PARTIAL, SKIPPED), 1 FAILED (or the function
+    itself failed), 3 REJECTED.
+    """
+    directory = state.state_dir(state_dir)
+    stack = _running_stack(directory)
+    key = key or file.name
     runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     size = file.stat().st_size
     columns = (
@@ -179,12 +191,19 @@ def replay(
     with Progress(*columns, console=errors, transient=True, disable=as_json) as progress:
         task = progress.add_task(f"upload {file.name}", total=size * times)
         report = run_replay(stack, runtime, file, key, times=times, on_bytes=lambda n: progress.advance(task, n))
+    record(directory, report.notifications)
     if as_json:
         console.print_json(json.dumps(report.to_dict(), default=str))
     else:
         print_replay(console, report)
+    raise typer.Exit(replay_exit_code(report))
+
+
+def replay_exit_code(report: ReplayReport) -> int:
     if not all(inv.succeeded for inv in report.invocations):
-        raise typer.Exit(1)
+        return 1
+    statuses = {o.get("status") for inv in report.invocations for o in outcomes_of(inv.response)}
+    return 1 if "FAILED" in statuses else 3 if "REJECTED" in statuses else 0
 
 
 def watch(
@@ -198,7 +217,8 @@ def watch(
     as_json: JsonFlag = False,
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
-    stack = _running_stack(state.state_dir(state_dir))
+    directory = state.state_dir(state_dir)
+    stack = _running_stack(directory)
     runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
@@ -210,6 +230,7 @@ def watch(
             print(json.dumps(line, default=str), flush=True)
         else:
             print_invocation(console, invocation)
+        record(directory, drain(stack))  # so `harness messages` shows what this run announced
 
     try:
         run_watch(runtime, EventsQueue(stack), show, max_events=max_events)
@@ -252,9 +273,12 @@ def _function(
     )
 
 
-def _show_stack(info: StackInfo, directory: Path, as_json: bool, note: str) -> None:
+def _show_stack(info: StackInfo, directory: Path, as_json: bool, note: str, env: bool = False) -> None:
     if as_json:
         console.print_json(json.dumps({**info.public_dict(), "note": note}))
+    elif env:  # eval "$(harness up --env)": only export lines on stdout, the table for people on stderr
+        print_stack(errors, info, directory, note=note)
+        print_exports(info)
     else:
         print_stack(console, info, directory, note=note)
 

@@ -1,7 +1,9 @@
 """`harness validate FILE --as NAME`: the handler's own parsing and validation over a local file.
 
-No stack, no database, no AWS: producers run it before uploading (and in their own CI). Exit code
-0 when the file would load, 1 when it would FAIL, 2 when the name would be REJECTED.
+No stack, no database, no AWS: producers run it before uploading (and in their own CI). Exit codes as
+for `replay`: 0 the file would load (SUCCEEDED, or PARTIAL when the contract rejects rows), 1 FAILED,
+2 a usage error (a missing file, a broken contracts folder), 3 REJECTED (not a whitelisted name).
+Key clashes with rows already in a table need the database: only the handler can see those.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rich.table import Table
 
 from lambda_function import load_contracts, validate_stream
 from lambda_function.contract import Contract, is_gzip_key
+from lambda_function.errors import ConfigurationError, place
 from lambda_function.validate import ValidationResult
 
 READ_BYTES = 1024 * 1024
@@ -33,24 +36,30 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def check_file(path: Path, name: str, contracts: Path | None = None) -> tuple[str, ValidationResult | None, float]:
-    """(status, result, seconds): REJECTED (no result) when `name` is not whitelisted."""
-    spec = load_contracts(contracts).lookup(name)
+EXIT_CODES = {"SUCCEEDED": 0, "PARTIAL": 0, "FAILED": 1, "REJECTED": 3}
+SHOWN_PER_GROUP = 20  # rows listed per (column, rule) unless --all
+
+
+def check_file(path: Path, name: str, spec: Contract | None) -> tuple[str, ValidationResult | None, float]:
+    """(status, result, seconds): REJECTED (no result) when `name` is not whitelisted (no contract)."""
     if spec is None:
         return "REJECTED", None, 0.0
     started = time.perf_counter()
     result = validate_stream(_chunks(path), spec, gzipped=is_gzip_key(name))
-    return ("OK" if result.ok else "FAILED"), result, time.perf_counter() - started
+    status = {"OK": "SUCCEEDED"}.get(result.status, result.status)
+    return status, result, time.perf_counter() - started
 
 
 def report(path: Path, name: str, status: str, result: ValidationResult | None, seconds: float,
            spec: Contract | None = None) -> dict[str, Any]:
+    loads = status in ("SUCCEEDED", "PARTIAL")
     return {
         "file": str(path),
         "as": name,
         "status": status,
         "table": spec.table if spec else None,
         "rows": result.rows if result else 0,
+        "rows_loaded": result.rows - result.rows_rejected if result and loads else 0,
         "rows_rejected": result.rows_rejected if result else 0,
         "error_count": result.error_count if result else 0,
         "errors_truncated": result.truncated if result else False,
@@ -65,39 +74,72 @@ def validate(
     as_name: Annotated[str | None, typer.Option("--as", help="The object key it would be uploaded as "
                                                 "(users.csv, test.csv, …/users.csv.gz) [default: FILE's name]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Every problem as JSON, for machines.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help=f"List every row of each problem, not the first "
+                                                         f"{SHOWN_PER_GROUP}.")] = False,
     contracts: Annotated[Path | None, typer.Option("--contracts", help="Folder of table contracts "
                                                    "[default: $TABLE_CONTRACTS, else the bundled contracts/]")] = None,
 ) -> None:
-    """Check a file exactly as the Lambda would, before uploading it (exit 0 ok, 1 FAILED, 2 REJECTED)."""
+    """Check a file exactly as the Lambda would, before uploading it (exit 0 loads, 1 FAILED, 3 REJECTED)."""
     name = as_name or file.name
-    status, result, seconds = check_file(file, name, contracts)
-    data = report(file, name, status, result, seconds, load_contracts(contracts).lookup(name))
+    try:
+        whitelist = load_contracts(contracts)
+    except ConfigurationError as exc:
+        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    spec = whitelist.lookup(name)
+    status, result, seconds = check_file(file, name, spec)
+    data = report(file, name, status, result, seconds, spec)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print(Console(), data)
-    raise typer.Exit({"OK": 0, "FAILED": 1, "REJECTED": 2}[status])
+        _print(Console(), data, whitelist.accepted_names(), None if show_all else SHOWN_PER_GROUP)
+    raise typer.Exit(EXIT_CODES[status])
 
 
-def _print(console: Console, data: dict[str, Any]) -> None:
+def _groups(errors: list[dict[str, Any]]) -> dict[tuple[str | None, str], list[dict[str, Any]]]:
+    groups: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
+    for e in errors:
+        groups.setdefault((e["column"], e["rule"]), []).append(e)
+    return groups
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "(empty)"
+    return repr(value) if len(value) <= 80 else repr(value[:79]) + "…"
+
+
+def _print(console: Console, data: dict[str, Any], accepted: str, per_group: int | None) -> None:
     if data["status"] == "REJECTED":
-        console.print(f"[bold red]REJECTED[/]: {data['as']!r} is not a whitelisted name "
-                      "(users.csv, test.csv, optionally .gz, as the last path segment).")
+        console.print(f"[bold red]REJECTED[/]: {data['as']!r} is not a whitelisted name; the contracts accept "
+                      f"{accepted} as the last path segment.", highlight=False, soft_wrap=True)
         return
-    if data["errors"]:
-        table = Table(title=f"{data['file']} as {data['as']} -> {data['table']}")
-        for column in ("row", "column", "value", "rule"):
-            table.add_column(column, overflow="fold")
-        for e in data["errors"]:
-            value = e["value"] if e["value"] is None or len(e["value"]) <= 80 else e["value"][:79] + "…"
-            table.add_row(*("" if v is None else str(v) for v in (e["row"], e["column"], value, e["rule"])))
+    groups = _groups(data["errors"])
+    for (column, rule), errors in groups.items():
+        shown = errors if per_group is None else errors[:per_group]
+        rows = sum(e["row"] is not None for e in errors)
+        count = f"{rows:,} row{'s' if rows != 1 else ''}" if rows else "the whole file"
+        console.print(f"[bold]{column or 'whole file'}[/]: {rule} ({count})", highlight=False, soft_wrap=True)
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for e in shown:
+            table.add_row(place(e["row"], None), _shown(e["value"]))
         console.print(table)
+        if len(shown) < len(errors):
+            console.print(f"  … first {len(shown)} of {len(errors):,}; --all lists every row")
     rate = f", {data['rows_per_second']:,} rows/s" if data["rows_per_second"] else ""
-    if data["status"] == "OK":
-        console.print(f"[bold green]OK[/]: {data['rows']:,} rows would load into {data['table']}{rate}.")
+    target = data["table"]
+    if data["status"] == "SUCCEEDED":
+        console.print(f"[bold green]SUCCEEDED[/]: {data['rows']:,} rows would load into {target}{rate}.")
+        return
+    if data["status"] == "PARTIAL":
+        console.print(f"[bold yellow]PARTIAL[/]: {data['rows_loaded']:,} rows would load into {target}, "
+                      f"{data['rows_rejected']:,} rejected (the contract sets on_error: reject_rows){rate}.")
+        return
+    more = " (the first ones are listed)" if data["errors_truncated"] else ""
+    n = data["error_count"]
+    errors_text = f"{n:,} error{'s' if n != 1 else ''}"
+    if data["rows"] == 0:
+        scope = "; the file could not be read past its header" if groups else ""
     else:
-        more = " (only the first ones are listed)" if data["errors_truncated"] else ""
-        n = data["error_count"]
-        plural = "s" if n != 1 else ""
-        console.print(f"[bold red]FAILED[/]: {n:,} error{plural} in {data['rows_rejected']:,} of "
-                      f"{data['rows']:,} rows{more}; nothing would load{rate}.")
+        scope = f" in {data['rows_rejected']:,} of {data['rows']:,} rows read"
+    console.print(f"[bold red]FAILED[/]: {errors_text}{scope}{more}; nothing would load.")

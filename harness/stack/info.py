@@ -48,6 +48,13 @@ class RuntimeState:
         )
 
 
+def libpq_url(database_url: str) -> str:
+    """`postgresql+psycopg://…` (SQLAlchemy) as `postgresql://…` (libpq), password kept."""
+    from sqlalchemy.engine import make_url  # not at import: `harness --help` stays light
+
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @dataclass(frozen=True)
 class StackInfo:
     """The public face of a stack: exactly the fields of `.harness/stack.json` (see DESIGN.md)."""
@@ -62,8 +69,14 @@ class StackInfo:
     database_url: str
     runtime: RuntimeState = field(default_factory=RuntimeState, repr=False, compare=False)
 
+    @property
+    def pg_url(self) -> str:
+        """The same database as a libpq URL (`postgresql://…`), for psql and other non-SQLAlchemy clients."""
+        return libpq_url(self.database_url)
+
     def public_dict(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "runtime"}
+        public = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "runtime"}
+        return {**public, "pg_url": self.pg_url}
 
     @classmethod
     def from_public_dict(cls, data: dict[str, Any], runtime: RuntimeState | None = None) -> StackInfo:

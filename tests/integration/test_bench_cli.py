@@ -69,7 +69,7 @@ def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
     original = pipelines.count_and_drop
 
     def count_then_drop(stack: StackInfo, schema: str, table: str) -> int:
-        with psycopg.connect(pipelines.libpq_url(stack)) as conn:
+        with psycopg.connect(stack.pg_url) as conn:
             row = conn.execute(f'SELECT count(*), count(DISTINCT test_id) FROM "{schema}"."{table}"').fetchone()
             assert row is not None
             seen.extend(int(v) for v in row)

@@ -45,9 +45,9 @@ def test_up_twice_status_down_twice(state_dir: Path) -> None:
     recorded = json.loads((state_dir / "stack.json").read_text())
     assert set(recorded) == {
         "backend", "aws_endpoint_url", "region", "bucket", "topic_arn",
-        "events_queue_url", "notifications_queue_url", "database_url",
+        "events_queue_url", "notifications_queue_url", "database_url", "pg_url",
     }  # fmt: skip
-    assert recorded["database_url"].startswith("postgresql+psycopg://")
+    assert recorded["database_url"].startswith("postgresql+psycopg://") and recorded["pg_url"].startswith("postgresql://")
     assert described["note"].startswith("started")
     assert oct((state_dir / "stack.json").stat().st_mode & 0o777) == "0o600"  # holds the DB password
 

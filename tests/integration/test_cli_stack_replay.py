@@ -224,7 +224,7 @@ def test_replay_of_a_failed_file_prints_where_the_full_error_report_went(
     bad = tmp_path / "users.csv"
     bad.write_text("user_id,email,full_name,country_code,signup_date,is_active\n1,not-an-email,A,GB,2020-01-01,true\n")
     code, output = _run("replay", str(bad), "--key", "reports/users.csv", "--state-dir", str(directory))
-    assert code == 0, output
+    assert code == 1, output  # FAILED, as `validate` says it
     assert "FAILED reports/users.csv -> users" in output
     assert f"full error report: s3://{stack.bucket}/quarantine/" in output
     assert "/reports/users.csv.errors.json" in output

@@ -37,13 +37,13 @@ def test_validate_reports_what_the_handler_reports_for_every_defect(client: Inge
 def test_validate_passes_clean_files_that_the_handler_loads(client: IngestClient, csv_file, table):
     path = csv_file(table, rows=500, seed=32).path
     code, report = _validate(path, f"incoming/{table}.csv")
-    assert code == 0 and report["status"] == "OK" and report["rows"] == 500 and report["errors"] == []
+    assert code == 0 and report["status"] == "SUCCEEDED" and report["rows"] == 500 and report["errors"] == []
     assert client.ingest(f"{table}.csv", path.read_bytes())["rows_loaded"] == 500
 
 
-def test_validate_exit_code_2_for_a_name_the_handler_rejects(csv_file):
+def test_validate_exit_code_3_for_a_name_the_handler_rejects(csv_file):
     code, report = _validate(csv_file("users", rows=5, seed=1).path, "Users.csv")
-    assert code == 2 and report["status"] == "REJECTED" and report["table"] is None
+    assert code == 3 and report["status"] == "REJECTED" and report["table"] is None
 
 
 def test_validate_takes_compression_from_the_name_like_the_handler(tmp_path, make_csv):

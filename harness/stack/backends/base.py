@@ -10,7 +10,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from harness.stack.errors import StackError
-from harness.stack.info import DUMMY_CREDENTIALS, RuntimeState, StackInfo
+from harness.stack.info import DUMMY_CREDENTIALS, RuntimeState, StackInfo, libpq_url
 from harness.stack.interrupts import signals_held
 from harness.stack.provision import ResourceNames, provision
 
@@ -77,9 +77,9 @@ class StackBackend(ABC):
 
 def check_database(database_url: str) -> None:
     """Connect with the SQLAlchemy URL the handler will use and run one query."""
-    url = make_url(database_url).set(drivername="postgresql")
     try:
-        with psycopg.connect(url.render_as_string(hide_password=False), connect_timeout=5) as conn:
+        with psycopg.connect(libpq_url(database_url), connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise StackError(f"PostgreSQL at {url.render_as_string(hide_password=True)} does not answer: {exc}") from exc
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        raise StackError(f"PostgreSQL at {shown} does not answer: {exc}") from exc
