@@ -8,6 +8,7 @@ CloudFormation would create it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -152,9 +153,7 @@ def test_cfn_lint_passes() -> None:
 
 @pytest.mark.parametrize("trigger", ["direct", "queue"])
 def test_checkov_has_no_failures_for_either_trigger(template: dict[str, Any], tmp_path: Path, trigger: str) -> None:
-    checkov = shutil.which("checkov") or str(Path(sys.executable).with_name("checkov"))
-    if not Path(checkov).exists():
-        pytest.skip("checkov is not installed here (tox -e cfn installs and runs it)")
+    checkov = _tool("checkov")
     # direct with a password, queue with IAM auth: together they cover every conditional resource.
     iam = "true" if trigger == "queue" else "false"
     path = _variant(template, tmp_path, {"Trigger": trigger, "DbIamAuth": iam, **IN_VPC})
@@ -166,6 +165,23 @@ def test_checkov_has_no_failures_for_either_trigger(template: dict[str, Any], tm
     assert report["summary"]["passed"] > 15
     for skipped in report["results"]["skipped_checks"]:
         assert skipped["check_result"]["suppress_comment"].strip(), skipped["check_id"]  # each says why
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    if not Path(found).exists():
+        pytest.skip(f"{name} is not installed here (tox -e cfn installs and runs it)")
+    return found
+
+
+@pytest.mark.parametrize("trigger", ["direct", "queue"])
+def test_sam_validate_lint_passes_for_either_trigger(template: dict[str, Any], tmp_path: Path, trigger: str) -> None:
+    sam = _tool("sam")
+    path = _variant(template, tmp_path, {"Trigger": trigger, "DbIamAuth": "true" if trigger == "queue" else "false"})
+    environment = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
+    command = [sam, "validate", "--lint", "-t", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=environment, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(("trigger", "iam"), SCENARIOS)
