@@ -65,6 +65,12 @@ class LambdaContext:
         self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
         self._deadline = deadline
 
+    @classmethod
+    def fresh(cls, timeout_seconds: float = 300.0) -> LambdaContext:
+        """A context for one direct call of a handler (tests, scripts): a new request id, the clock running."""
+        config = FunctionConfig(timeout_seconds=timeout_seconds)
+        return cls(config, str(uuid.uuid4()), time.monotonic() + timeout_seconds)
+
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 

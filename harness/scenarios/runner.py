@@ -18,10 +18,6 @@ from harness.scenarios.model import Generated, Result, Scenario, Upload
 from harness.stack import StackInfo
 
 
-class Mismatch(AssertionError):
-    """The scenario ran, but something differs from what the catalogue expects."""
-
-
 @dataclass
 class Observed:
     statuses: list[str] = field(default_factory=list)

@@ -17,11 +17,11 @@ DUMMY_CREDENTIALS = {
 
 @dataclass(frozen=True)
 class ProcessRecord:
-    """A process the stack started. start_ticks pins its identity, so a recycled pid is never signalled."""
+    """A process the stack started. started_at pins its identity, so a recycled pid is never signalled."""
 
     name: str
     pid: int
-    start_ticks: int
+    started_at: float
 
 
 @dataclass

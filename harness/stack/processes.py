@@ -1,7 +1,7 @@
 """Start background processes that outlive the caller, and stop exactly those processes later.
 
-A process is identified by pid *and* its start time from /proc, so a pid recycled by the kernel
-after a crash is never signalled by `down`.
+A process is identified by pid *and* its start time (psutil's create_time), so a pid recycled by
+the kernel after a crash is never signalled by `down`.
 """
 
 from __future__ import annotations
@@ -14,27 +14,27 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import psutil
+
 from harness.stack.errors import StackError
 from harness.stack.info import ProcessRecord
 from harness.stack.services.postgres.run_as import RunAs
 
 
-def process_start_ticks(pid: int) -> int | None:
-    """Start time of `pid` in clock ticks since boot, or None when there is no such process."""
+def process_started_at(pid: int) -> float | None:
+    """When `pid` started (seconds since the epoch), or None when there is no such process."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # it has finished; only its exit status is left
+            return None
+        return process.create_time()
+    except psutil.Error:
         return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    rest = stat[stat.rindex(")") + 2 :].split()
-    if rest[0] == "Z":  # a zombie has finished; only its exit status is left
-        return None
-    return int(rest[19])
 
 
 def is_alive(record: ProcessRecord) -> bool:
     _reap(record.pid)
-    return process_start_ticks(record.pid) == record.start_ticks
+    return process_started_at(record.pid) == record.started_at
 
 
 def spawn_detached(
@@ -58,10 +58,10 @@ def spawn_detached(
             start_new_session=True,
             **(run_as.popen_kwargs() if run_as else {}),
         )
-    ticks = process_start_ticks(process.pid)
-    if ticks is None:
+    started_at = process_started_at(process.pid)
+    if started_at is None:
         raise StackError(f"{name} exited at once; see {log_path}:\n{tail(log_path)}")
-    return process, ProcessRecord(name=name, pid=process.pid, start_ticks=ticks)
+    return process, ProcessRecord(name=name, pid=process.pid, started_at=started_at)
 
 
 def stop_process(record: ProcessRecord, first_signal: signal.Signals, grace_seconds: float) -> None:
@@ -84,7 +84,7 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 def _signal(record: ProcessRecord, sig: signal.Signals) -> None:
-    if process_start_ticks(record.pid) != record.start_ticks:
+    if process_started_at(record.pid) != record.started_at:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(record.pid, sig)

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 import lambda_function
+from harness.emulator.runtime import LambdaContext
 from harness.stack import StackInfo, stack_client
-from tests.support.client import LambdaContext, receive_bodies
+from tests.support.client import receive_bodies
 
 pytestmark = pytest.mark.docker
 
@@ -33,8 +34,8 @@ def test_an_upload_loads_once_and_a_redelivery_is_skipped(stack: StackInfo, monk
     stack_client(stack, "s3").put_object(Bucket=stack.bucket, Key=KEY, Body=USERS_CSV.encode())
     (event,) = receive_bodies(stack, stack.events_queue_url, expect=1)
 
-    (first,) = lambda_function.lambda_handler(event, LambdaContext())["outcomes"]
-    (second,) = lambda_function.lambda_handler(event, LambdaContext())["outcomes"]
+    (first,) = lambda_function.lambda_handler(event, LambdaContext.fresh())["outcomes"]
+    (second,) = lambda_function.lambda_handler(event, LambdaContext.fresh())["outcomes"]
 
     assert (first["status"], first["key"], first["rows_loaded"]) == ("SUCCEEDED", KEY, 2)
     assert second["status"] == "SKIPPED"

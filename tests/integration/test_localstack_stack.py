@@ -20,10 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import lambda_function
+from harness.emulator.runtime import LambdaContext
 from harness.stack import StackError, StackInfo, ephemeral_stack, stack_client, stop_stack
 from harness.stack.processes import is_alive
 from harness.stack.services.localstack_runtime.install import ensure_venv
-from tests.support.client import LambdaContext, receive_bodies
+from tests.support.client import receive_bodies
 from tests.unit.harness.test_compose_backend import FAKE_DOCKER
 
 pytestmark = pytest.mark.slow
@@ -61,8 +62,8 @@ def test_a_real_localstack_event_loads_once_and_a_redelivery_is_skipped(
     (event,) = receive_bodies(stack, stack.events_queue_url, expect=1)
     assert event["Records"][0]["s3"]["object"]["key"] == "in%20coming/a%2Bb/users.csv"  # LocalStack's encoding
 
-    first = lambda_function.lambda_handler(event, LambdaContext())
-    second = lambda_function.lambda_handler(event, LambdaContext())
+    first = lambda_function.lambda_handler(event, LambdaContext.fresh())
+    second = lambda_function.lambda_handler(event, LambdaContext.fresh())
 
     (loaded,) = first["outcomes"]
     assert loaded["status"] == "SUCCEEDED" and loaded["key"] == KEY and loaded["rows_loaded"] == 3

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from harness.emulator.runtime import LambdaContext
 from harness.stack.processes import spawn_detached, stop_process
 from harness.stack.services.postgres.run_as import postgres_run_as
 from harness.stack.services.postgres.server import start_postgres, stop_postgres
 from lambda_function import handler
 from lambda_function.errors import TransientError
-from tests.support.client import IngestClient, LambdaContext
+from tests.support.client import IngestClient
 
 
 def _kill_copy_when_it_runs(engine: sa.Engine, schema: str, found: list[int]) -> None:
@@ -147,7 +148,7 @@ def test_s3_read_failing_mid_stream_raises_and_loads_nothing(client: IngestClien
     client.real_events()
     event = client.s3_event("test.csv", put["ETag"])
     with pytest.raises(TransientError, match="S3 read failed"):
-        handler.handle(event, LambdaContext(), _runtime_reading_through(_BrokenStream))
+        handler.handle(event, LambdaContext.fresh(), _runtime_reading_through(_BrokenStream))
     assert client.checksum("test") == "absent" and client.messages(wait=0) == []
     assert client.invoke(event)["outcomes"][0]["rows_loaded"] == 30_000
 
@@ -161,7 +162,7 @@ def test_load_that_cannot_finish_in_time_rolls_back_and_fails_naming_the_budget(
     client.real_events()
 
     # 1 s beyond the 10 s safety margin; the slowed download needs several seconds whatever the machine.
-    outcome = handler.handle(client.s3_event("big/test.csv", put["ETag"]), LambdaContext(timeout_s=11),
+    outcome = handler.handle(client.s3_event("big/test.csv", put["ETag"]), LambdaContext.fresh(timeout_seconds=11),
                              _runtime_reading_through(_SlowStream))["outcomes"][0]
 
     assert outcome["status"] == "FAILED"

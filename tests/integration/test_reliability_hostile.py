@@ -20,9 +20,9 @@ RUNNER = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 import lambda_function
-from tests.support.client import LambdaContext
+from harness.emulator.runtime import LambdaContext
 event = json.loads(sys.stdin.read())
-result = lambda_function.lambda_handler(event, LambdaContext())
+result = lambda_function.lambda_handler(event, LambdaContext.fresh())
 peak_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 print("RESULT" + json.dumps({{"outcome": result["outcomes"][0], "peak_mb": peak_kb // 1024}}))
 """

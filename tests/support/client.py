@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 import lambda_function
+from harness.emulator.runtime import LambdaContext
 from harness.stack import StackInfo, stack_client
 
 
@@ -34,21 +35,6 @@ def receive_bodies(stack: StackInfo, queue_url: str, expect: int, timeout: int =
         if len(bodies) >= expect:
             break
     return bodies
-
-
-@dataclass
-class LambdaContext:
-    """What Lambda passes as `context` (the attributes the handler reads)."""
-
-    timeout_s: float = 300.0
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "csv-ingest"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:csv-ingest"
-    memory_limit_in_mb: int = 1024
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.timeout_s - (time.monotonic() - self._started)) * 1000)
 
 
 @dataclass
@@ -129,7 +115,7 @@ class IngestClient:
                              "s3": {"bucket": {"name": self.bucket}, "object": obj}}]}
 
     def invoke(self, event: Any, context: LambdaContext | None = None) -> dict[str, Any]:
-        return lambda_function.lambda_handler(event, context or LambdaContext())
+        return lambda_function.lambda_handler(event, context or LambdaContext.fresh())
 
     def ingest(self, key: str, data: bytes) -> dict[str, Any]:
         """Upload, take the real event moto produced, invoke the handler; the one outcome."""

@@ -12,10 +12,10 @@ from typing import Any
 def invoke_at(env: dict[str, str], event: dict[str, Any], start_at: float) -> dict[str, Any]:
     os.environ.update(env)
     import lambda_function  # imported before the start line: cold start is not part of the race
-    from tests.support.client import LambdaContext
+    from harness.emulator.runtime import LambdaContext
 
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        return lambda_function.lambda_handler(event, LambdaContext())
+        return lambda_function.lambda_handler(event, LambdaContext.fresh())
     except Exception as exc:  # reported, not raised: the parent asserts on it
         return {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
