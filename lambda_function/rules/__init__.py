@@ -14,7 +14,7 @@ from ..contract.model import Column
 from ..contract.pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType
 from .base import Clock, ColumnRule, Constraint, Parsed, TypeRule, today_utc
 from .constraints import Bound, Email, Enum, Length, Pattern, TypeLength
-from .numbers import FloatRule, IntegerRule, NumericRule
+from .numeric import FloatRule, IntegerRule, NumericRule
 from .temporal import DateRule, TimestampRule
 from .textual import BooleanRule, TextRule, UuidRule
 from .vector import Values
