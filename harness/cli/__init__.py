@@ -60,6 +60,14 @@ class LazyGroup(TyperGroup):
             self.commands.update(load_group(COMMANDS[cmd_name][0]).commands)
         return self.commands.get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Ctrl-C anywhere: one word and the shell's exit code for SIGINT (130), never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            ctx.exit(130)
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
         try:
