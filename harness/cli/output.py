@@ -28,7 +28,9 @@ def print_stack(
         table.add_row(name, value)
     table.add_row("state", str(directory / "stack.json"))
     for part in parts or []:
-        table.add_row(part.name, f"[{'green' if part.ok else 'red'}]{part.detail}[/]")
+        # In words, not only in colour: "up" / "DOWN" reads in a log or a monochrome terminal too.
+        word = "up" if part.ok else "DOWN"
+        table.add_row(part.name, f"[{'green' if part.ok else 'red'}]{word}: {part.detail}[/]")
     console.print(table)
     console.print("\n# for the aws CLI, psql \"$PGURL\" and the handler (or: eval \"$(harness status --env)\"):")
     for line in export_lines(info):

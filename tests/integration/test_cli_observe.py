@@ -58,6 +58,8 @@ def test_up_env_is_eval_safe_and_pg_url_is_a_libpq_url(project: Path) -> None:
     assert stack_json["database_url"].startswith("postgresql+psycopg://")
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+    status = _harness("status", "--state-dir", directory, env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "up: accepts connections" in status  # in words, not only in colour
 
 
 def test_replay_exit_codes_and_messages_show_what_it_announced(project: Path, tmp_path: Path) -> None:
