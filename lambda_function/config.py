@@ -39,6 +39,16 @@ class Settings:
     deadline_margin_ms: int = 10_000
     lock_wait_ms: int = 300_000
     table_contracts: str | None = None  # folder of contracts; None: the one beside the package
+    db_iam_auth: bool = False  # RDS IAM: a fresh token per physical connection, no stored password
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str | None = None
+    db_user: str | None = None
+    db_sslmode: str | None = None
+    db_sslrootcert: str | None = None
+
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -73,10 +83,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"SNS_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME): {topic!r}")
     url = env.get("DATABASE_URL", "").strip() or None
     secret = env.get("DB_SECRET_ARN", "").strip() or None
-    if not url and not secret:
-        raise ConfigurationError("DATABASE_URL or DB_SECRET_ARN is required (where to load the rows)")
+    iam = _bool(env, "DB_IAM_AUTH")
+    identity = _identity(env, iam)
+    if not url and not secret and not iam:
+        raise ConfigurationError("DATABASE_URL, DB_SECRET_ARN or DB_IAM_AUTH=true is required (where to load the rows)")
     if url:
         _check_url(url)
+    if iam and not secret and not (identity["db_host"] and identity["db_user"]):
+        missing = "DB_HOST" if not identity["db_host"] else "DB_USER"
+        raise ConfigurationError(f"{missing} is required with DB_IAM_AUTH=true (the RDS endpoint and database user "
+                                 "the token is made for)")
     schema = env.get("DB_SCHEMA", "").strip() or "public"
     quarantine = env.get("QUARANTINE_PREFIX", "").strip() or None
     if quarantine and not quarantine.endswith("/"):
@@ -98,7 +114,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         deadline_margin_ms=_int(env, "DEADLINE_MARGIN_MS", Settings.deadline_margin_ms, 0),
         lock_wait_ms=_int(env, "LOCK_WAIT_MS", Settings.lock_wait_ms, 0),
         table_contracts=env.get("TABLE_CONTRACTS", "").strip() or None,
+        db_iam_auth=iam,
+        **identity,
     )
+
+
+def _identity(env: Mapping[str, str], iam: bool) -> dict[str, Any]:
+    """DB_HOST/PORT/NAME/USER (beside a secret holding only username and password) and TLS settings."""
+    sslmode = env.get("DB_SSLMODE", "").strip().lower() or None
+    if sslmode is not None and sslmode not in SSL_MODES:
+        raise ConfigurationError(f"DB_SSLMODE must be one of {', '.join(SSL_MODES)}, got {sslmode!r}")
+    if iam and sslmode != "verify-full":
+        raise ConfigurationError("DB_SSLMODE must be verify-full with DB_IAM_AUTH=true (the token is a credential: "
+                                 f"send it only to a verified server), got {sslmode or 'unset'}")
+    rootcert = env.get("DB_SSLROOTCERT", "").strip() or None
+    if rootcert and not os.path.isfile(rootcert):
+        raise ConfigurationError(f"DB_SSLROOTCERT names no readable file: {rootcert!r}")
+    return {"db_host": env.get("DB_HOST", "").strip() or None,
+            "db_port": _int(env, "DB_PORT", 5432),
+            "db_name": env.get("DB_NAME", "").strip() or None,
+            "db_user": env.get("DB_USER", "").strip() or None,
+            "db_sslmode": sslmode, "db_sslrootcert": rootcert}
 
 
 def _check_url(url: str) -> URL:
@@ -112,21 +148,48 @@ def _check_url(url: str) -> URL:
 
 
 def database_url(settings: Settings, secrets_client_factory: Any) -> URL:
-    """The SQLAlchemy URL, from DATABASE_URL or from the Secrets Manager secret (fetched once per container)."""
+    """The SQLAlchemy URL, from DATABASE_URL, the Secrets Manager secret (fetched once per container) or
+    DB_HOST/DB_PORT/DB_NAME/DB_USER. With IAM auth it carries no password: `iam_token_hook` adds one."""
     if settings.database_url:
-        return _check_url(settings.database_url)
-    try:
-        raw = secrets_client_factory().get_secret_value(SecretId=settings.db_secret_arn)["SecretString"]
-        secret = json.loads(raw)
-        return URL.create(
-            "postgresql+psycopg",
-            username=secret["username"],
-            password=secret["password"],
-            host=secret["host"],
-            port=int(secret.get("port", 5432)),
-            database=secret.get("dbname") or secret.get("database") or "postgres",
-        )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            f"DB_SECRET_ARN must hold JSON with host, port, username, password, dbname ({type(exc).__name__})"
-        ) from None
+        url = _check_url(settings.database_url)
+        return url.set(password=None) if settings.db_iam_auth else url
+    secret: dict[str, Any] = {}
+    if settings.db_secret_arn:
+        try:
+            raw = secrets_client_factory().get_secret_value(SecretId=settings.db_secret_arn)["SecretString"]
+            secret = json.loads(raw)
+            if not isinstance(secret, dict):
+                raise TypeError("not an object")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigurationError(f"DB_SECRET_ARN must hold a JSON object ({type(exc).__name__})") from None
+    host = secret.get("host") or settings.db_host
+    user = secret.get("username") or settings.db_user
+    password = None if settings.db_iam_auth else secret.get("password")
+    for value, field, variable in ((host, "host", "DB_HOST"), (user, "username", "DB_USER")):
+        if not value:
+            raise ConfigurationError(f"{variable} is required: the database secret has no {field}")
+    if password is None and not settings.db_iam_auth:
+        raise ConfigurationError("DB_SECRET_ARN must hold a password (or set DB_IAM_AUTH=true)")
+    return URL.create("postgresql+psycopg", username=user, password=password, host=host,
+                      port=int(secret.get("port") or settings.db_port),
+                      database=secret.get("dbname") or secret.get("database") or settings.db_name or "postgres")
+
+
+def tls_connect_args(settings: Settings) -> dict[str, str]:
+    args = {}
+    if settings.db_sslmode:
+        args["sslmode"] = settings.db_sslmode
+    if settings.db_sslrootcert:
+        args["sslrootcert"] = settings.db_sslrootcert
+    return args
+
+
+def iam_token_hook(url: URL, region: str | None, rds_client_factory: Any) -> Any:
+    """A SQLAlchemy `do_connect` listener: a fresh RDS IAM token (valid 15 minutes) for every new physical
+    connection, passed as the password parameter, never stored in the URL or the pool's settings."""
+
+    def do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["password"] = rds_client_factory().generate_db_auth_token(
+            DBHostname=url.host, Port=url.port or 5432, DBUsername=url.username, Region=region)
+
+    return do_connect

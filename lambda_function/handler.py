@@ -15,8 +15,9 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy import create_engine
+from sqlalchemy import event as sa_event
 
-from .config import Settings, database_url, load_settings
+from .config import Settings, database_url, iam_token_hook, load_settings, tls_connect_args
 from .contract import Whitelist, load_contracts
 from .deadline import Deadline
 from .errors import ConfigurationError, TransientError
@@ -54,8 +55,12 @@ def _contracts(settings: Settings) -> Whitelist:
 def _build_runtime(settings: Settings) -> Runtime:
     whitelist = _contracts(settings)
     url = database_url(settings, lambda: boto3.client("secretsmanager"))
+    connect_args = {"connect_timeout": 10, "application_name": "csv-ingest", **tls_connect_args(settings)}
     engine = create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=4, pool_recycle=600,
-                           connect_args={"connect_timeout": 10, "application_name": "csv-ingest"})
+                           connect_args=connect_args)
+    if settings.db_iam_auth:
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        sa_event.listen(engine, "do_connect", iam_token_hook(url, region, lambda: boto3.client("rds")))
     clients = Clients(s3=boto3.client("s3"), sns=boto3.client("sns"), engine=engine)
     return Runtime(settings, whitelist, clients, Scrubber.for_url(url))
 

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from harness import state
 from harness.cli.output import outcomes_of, print_exports, print_invocation, print_replay, print_stack
-from harness.emulator.messages import drain, record
+from harness.emulator.messages import record
 from harness.emulator.replay import ReplayReport
 from harness.emulator.replay import replay as run_replay
 from harness.emulator.runtime import DEFAULT_HANDLER, LambdaRuntime
@@ -230,7 +230,6 @@ def watch(
             print(json.dumps(line, default=str), flush=True)
         else:
             print_invocation(console, invocation)
-        record(directory, drain(stack))  # so `harness messages` shows what this run announced
 
     try:
         run_watch(runtime, EventsQueue(stack), show, max_events=max_events)

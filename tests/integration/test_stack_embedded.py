@@ -60,7 +60,7 @@ def test_postgres_runs_unprivileged_when_we_are_root(stack: StackInfo) -> None:
 def test_stack_json_fields_are_exactly_the_documented_ones(stack: StackInfo) -> None:
     assert set(stack.public_dict()) == {
         "backend", "aws_endpoint_url", "region", "bucket", "topic_arn",
-        "events_queue_url", "notifications_queue_url", "database_url",
+        "events_queue_url", "notifications_queue_url", "database_url", "pg_url",
     }  # fmt: skip
     assert stack.public_dict()["backend"] == backend_name()
 

@@ -114,3 +114,61 @@ def test_scrubber_leaves_text_without_secrets_alone():
 
     assert Scrubber.for_url(make_url(URL)).text(text) == text
     assert Scrubber.for_url(make_url("postgresql+psycopg://ingest@db/warehouse")).secrets == ()
+
+
+_IAM = {"SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t", "DB_IAM_AUTH": "true",
+        "DB_HOST": "db.example.internal", "DB_USER": "ingest", "DB_NAME": "warehouse", "DB_SSLMODE": "verify-full"}
+
+
+def test_iam_auth_needs_host_user_and_verify_full() -> None:
+    from lambda_function.config import database_url, load_settings
+    from lambda_function.errors import ConfigurationError
+
+    settings = load_settings(_IAM)
+    url = database_url(settings, lambda: None)
+    assert (url.host, url.username, url.database, url.port, url.password) == (
+        "db.example.internal", "ingest", "warehouse", 5432, None)  # no password: a token per connection
+    for drop, named in (("DB_HOST", "DB_HOST"), ("DB_USER", "DB_USER")):
+        with pytest.raises(ConfigurationError, match=named):
+            load_settings({k: v for k, v in _IAM.items() if k != drop})
+    with pytest.raises(ConfigurationError, match="DB_SSLMODE must be verify-full"):
+        load_settings({**_IAM, "DB_SSLMODE": "require"})
+    with pytest.raises(ConfigurationError, match="DB_SSLMODE must be one of"):
+        load_settings({**_IAM, "DB_SSLMODE": "sometimes"})
+    with pytest.raises(ConfigurationError, match="DB_SSLROOTCERT"):
+        load_settings({**_IAM, "DB_SSLROOTCERT": "/nonexistent/ca.pem"})
+
+
+def test_iam_token_is_fresh_for_every_connection_and_only_a_parameter() -> None:
+    from lambda_function.config import database_url, iam_token_hook, load_settings
+
+    url = database_url(load_settings(_IAM), lambda: None)
+    calls = []
+
+    class Rds:  # stands in for boto3's rds client: the token is a local presign, no service to call
+        def generate_db_auth_token(self, **kwargs):
+            calls.append(kwargs)
+            return f"token-{len(calls)}"
+
+    hook = iam_token_hook(url, "eu-west-1", Rds)
+    first, second = {}, {}
+    hook(None, None, (), first)
+    hook(None, None, (), second)
+    assert (first["password"], second["password"]) == ("token-1", "token-2")
+    assert calls[0] == {"DBHostname": "db.example.internal", "Port": 5432, "DBUsername": "ingest",
+                        "Region": "eu-west-1"}
+    assert "token" not in url.render_as_string(hide_password=False)
+
+
+def test_a_secret_with_only_username_and_password_takes_host_from_db_host() -> None:
+    from lambda_function.config import database_url, load_settings
+
+    env = {"SNS_TOPIC_ARN": _IAM["SNS_TOPIC_ARN"], "DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x",
+           "DB_HOST": "h.internal", "DB_NAME": "w"}
+
+    class Secrets:
+        def get_secret_value(self, SecretId):
+            return {"SecretString": '{"username": "u", "password": "p"}'}
+
+    url = database_url(load_settings(env), Secrets)
+    assert (url.host, url.username, url.password, url.database) == ("h.internal", "u", "p", "w")
