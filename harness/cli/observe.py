@@ -38,7 +38,7 @@ def messages(
     """Print the SNS messages the stack captured (subject, status, key, rows, first errors).
 
     `--json` prints each message body as one JSON line, the SNS envelope removed. Messages taken by
-    `replay` and `watch` are shown too: every message the harness reads is kept in the state folder.
+    `replay` are shown too: every message the harness reads is kept in the state folder.
     """
     directory = state.state_dir(state_dir)
     stack = _running_stack(directory)

@@ -1,7 +1,7 @@
 """The SNS messages a stack captured, kept where a person can read them again (`harness messages`).
 
 The topic's capture queue is read once (SQS deletes what it hands out), so whatever the harness takes
-from it (`replay`, `watch`, `messages`) is appended to `<state dir>/messages.jsonl`: the log is the
+from it (`replay`, `messages`) is appended to `<state dir>/messages.jsonl`: the log is the
 stack's history of notifications, and `harness messages` prints it.
 """
 
