@@ -188,8 +188,12 @@ def iam_token_hook(url: URL, region: str | None, rds_client_factory: Any) -> Any
     """A SQLAlchemy `do_connect` listener: a fresh RDS IAM token (valid 15 minutes) for every new physical
     connection, passed as the password parameter, never stored in the URL or the pool's settings."""
 
+    clients: list[Any] = []  # one rds client per engine, made at the first connection
+
     def do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["password"] = rds_client_factory().generate_db_auth_token(
+        if not clients:
+            clients.append(rds_client_factory())
+        cparams["password"] = clients[0].generate_db_auth_token(
             DBHostname=url.host, Port=url.port or 5432, DBUsername=url.username, Region=region)
 
     return do_connect
