@@ -1,12 +1,12 @@
-"""`harness generate`: write a seeded users.csv / test.csv, clean or with one named defect."""
+"""`harness generate`: write a seeded file for any table contract, clean or with one named defect."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,17 +18,13 @@ from fixtures.schema import DEFAULT_USERS
 PROGRESS_MIN_ROWS = 2 * fixtures.CHUNK_ROWS
 
 
-class TableName(StrEnum):
-    users = "users"
-    test = "test"
-
-
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
 
 
 def generate(
-    table: Annotated[TableName | None, typer.Argument(help="Which file to make.", show_default=False)] = None,
+    table: Annotated[str | None, typer.Argument(
+        help="The table: its table name, file name or contract file stem.", show_default=False)] = None,
     rows: Annotated[int, typer.Option("--rows", "-n", min=0, help="Data records to write.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Same seed -> same bytes.")] = 0,
     out: Annotated[
@@ -43,20 +39,27 @@ def generate(
         bool | None, typer.Option("--progress/--no-progress", help="[default: on a terminal, for big files]")
     ] = None,
     list_defects: Annotated[bool, typer.Option("--list-defects", help="List the defect kinds and exit.")] = False,
+    for_table: Annotated[str | None, typer.Option(
+        "--for", help="With --list-defects: only this table's defects, with the column each targets.")] = None,
+    contracts: Annotated[Path | None, typer.Option(
+        "--contracts", help="Folder of table contracts [default: $TABLE_CONTRACTS, else the bundled contracts/]")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Generate a seeded CSV for a table contract, optionally with one named defect."""
-    if list_defects:
-        _print_defects(as_json)
-        return
-    if table is None:
-        raise typer.BadParameter("give a table (users or test), or --list-defects", param_hint="TABLE")
-    spec = fixtures.TABLES[table.value]
-    target = out or Path(spec.object_name + (".gz" if gzip else ""))
-    show_progress = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
+    folder = _folder(contracts)
     try:
+        if list_defects:
+            _print_defects(as_json, for_table or table, folder)
+            return
+        if table is None:
+            raise typer.BadParameter("give a table (see `harness contract show`), or --list-defects",
+                                     param_hint="TABLE")
+        spec = fixtures.layout(table, folder)
+        target = out or Path(spec.object_name + (".gz" if gzip else ""))
+        show_progress = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
         written = fixtures.write(
-            target, table.value, rows, seed, defect, users=users, gzipped=gzip, progress=show_progress
+            target, table, rows, seed, defect, users=users, gzipped=gzip, progress=show_progress, contracts=folder
         )
     except ValueError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
@@ -84,15 +87,40 @@ def generate(
         console.print(f"defect [bold]{d.kind}[/bold] at row {d.row}, column {d.column} ({d.rule_hint})")
 
 
-def _print_defects(as_json: bool) -> None:
-    defects = sorted(fixtures.DEFECTS.values(), key=lambda d: d.name)
+def _folder(contracts: Path | None) -> str | None:
+    """The contracts folder to read: --contracts, else $TABLE_CONTRACTS (None: the realistic users/test)."""
+    configured = os.environ.get("TABLE_CONTRACTS", "").strip()
+    return str(contracts) if contracts is not None else (configured or None)
+
+
+def _print_defects(as_json: bool, table: str | None, folder: str | None) -> None:
+    listing: list[dict[str, Any]] = []
+    for name in [table] if table is not None else _table_names(folder):
+        spec = fixtures.layout(name, folder)
+        kinds = fixtures.catalogue(spec)
+        sample = b"".join(fixtures.iter_chunks(name, 12, 0, contracts=folder))
+        for kind, d in sorted(kinds.items()):  # inject once into a small file to learn the column it targets
+            column = fixtures.inject(kind, spec, sample, 0, kinds)[1].column
+            listing.append({"name": kind, "table": spec.name, "column": column, "tables": list(d.tables),
+                            "description": d.description, "rule_hint": d.rule_hint})
+    if table is None and folder is None:  # the bundled two: one line per defect, with the tables it fits
+        merged: dict[str, dict[str, Any]] = {}
+        for entry in listing:
+            merged.setdefault(entry["name"], entry)
+        listing = sorted(merged.values(), key=lambda entry: str(entry["name"]))
     if as_json:
-        listing = [
-            {"name": d.name, "tables": list(d.tables), "description": d.description, "rule_hint": d.rule_hint}
-            for d in defects
-        ]
         typer.echo(json.dumps(listing, ensure_ascii=False))
         return
-    width = max(len(d.name) for d in defects)
-    for d in defects:
-        typer.echo(f"{d.name:<{width}}  {','.join(d.tables):<10}  {d.description}")
+    width = max(len(str(d["name"])) for d in listing)
+    for entry in listing:
+        where = entry["table"] if table is not None or folder is not None else ",".join(entry["tables"])
+        where += f".{entry['column']}" if entry["column"] and table is not None else ""
+        typer.echo(f"{entry['name']:<{width}}  {where:<24}  {entry['description']}")
+
+
+def _table_names(folder: str | None) -> list[str]:
+    if folder is None:
+        return list(fixtures.TABLES)
+    from lambda_function.contract import load_contracts
+
+    return [c.table for c in load_contracts(folder)]
