@@ -53,8 +53,9 @@ class ColumnDraft:
         return self.empty == 0
 
 
-def infer_contract(sample: Path, file: str, *, table: str | None = None, delimiter: str | None = None,
-                   max_rows: int = 100_000) -> str:
+def infer_contract(
+    sample: Path, file: str, *, table: str | None = None, delimiter: str | None = None, max_rows: int = 100_000
+) -> str:
     """A draft contract (YAML text) for objects named `file`, from the first `max_rows` records of `sample`."""
     _check_name(file)
     if delimiter is not None and delimiter not in DELIMITERS:
@@ -198,15 +199,19 @@ def _integer_type(values: list[str]) -> tuple[str, str]:
     largest = max(abs(int(v)) for v in values)
     for kind, high in _RANGES:
         if largest * HEADROOM <= high:
-            return _proved(kind, f"guessed: max |value| {largest:,} in the sample, x{HEADROOM} headroom -> {kind}",
-                           values)
+            return _proved(
+                kind, f"guessed: max |value| {largest:,} in the sample, x{HEADROOM} headroom -> {kind}", values
+            )
     if largest <= _RANGES[-1][1]:
         return _proved("bigint", f"guessed: max |value| {largest:,} is near bigint's limit (no headroom)", values)
     precision = len(str(largest)) + DECIMAL_HEADROOM_DIGITS
     if precision > MAX_NUMERIC_PRECISION:
         return "text", "guessed: whole numbers too long for numeric -> text"
-    return _proved(f"numeric({precision},0)", f"guessed: whole numbers past bigint ({len(str(largest))} digits), "
-                                              f"+{DECIMAL_HEADROOM_DIGITS} digits headroom", values)
+    return _proved(
+        f"numeric({precision},0)",
+        f"guessed: whole numbers past bigint ({len(str(largest))} digits), +{DECIMAL_HEADROOM_DIGITS} digits headroom",
+        values,
+    )
 
 
 def _numeric_type(values: list[str]) -> tuple[str, str]:
@@ -219,8 +224,12 @@ def _numeric_type(values: list[str]) -> tuple[str, str]:
     if precision > MAX_NUMERIC_PRECISION:
         return "text", "guessed: decimals too long for numeric -> text"
     kind = f"numeric({precision},{frac})"
-    return _proved(kind, f"guessed: up to {whole} integer and {frac} fraction digits in the sample, "
-                         f"+{DECIMAL_HEADROOM_DIGITS} integer digits headroom", values)
+    return _proved(
+        kind,
+        f"guessed: up to {whole} integer and {frac} fraction digits in the sample, "
+        f"+{DECIMAL_HEADROOM_DIGITS} integer digits headroom",
+        values,
+    )
 
 
 def _near_miss(values: list[str]) -> str:
@@ -246,16 +255,19 @@ def guess_primary_key(columns: list[ColumnDraft], rows: int, table: str) -> tupl
     """A column unique and non-empty across the sample, only when that guess is unambiguous."""
     if rows < 2:
         return None, "no primary key guessed: too few rows in the sample"
-    candidates = [c for c in columns if c.required and (c.type in _KEY_TYPES or c.type.startswith("numeric("))
-                  and len({_canonical(c.type, v) for v in c.values}) == len(c.values)]
+    candidates = [
+        c
+        for c in columns
+        if c.required
+        and (c.type in _KEY_TYPES or c.type.startswith("numeric("))
+        and len({_canonical(c.type, v) for v in c.values}) == len(c.values)
+    ]
     ids = [c for c in candidates if c.name.lower().endswith("id")]
     singular = table[:-1] if table.endswith("s") else table
     named = [c for c in ids if c.name.lower() in ("id", f"{table}_id", f"{singular}_id", f"{singular}id")]
     if len(named) == 1:
         chosen = named[0]
-    elif len(ids) == 1:
-        chosen = ids[0]
-    elif ids and ids[0] is columns[0]:
+    elif len(ids) == 1 or (ids and ids[0] is columns[0]):
         chosen = ids[0]
     elif not ids and len(candidates) == 1 and candidates[0].type in ("smallint", "integer", "bigint", "uuid"):
         chosen = candidates[0]
@@ -287,13 +299,23 @@ def _flow(column: ColumnDraft, key: str | None) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def render(file: str, table: str, sep: str, columns: list[ColumnDraft], key: str | None, key_comment: str,
-           sample: Path, rows: int, max_rows: int) -> str:
+def render(
+    file: str,
+    table: str,
+    sep: str,
+    columns: list[ColumnDraft],
+    key: str | None,
+    key_comment: str,
+    sample: Path,
+    rows: int,
+    max_rows: int,
+) -> str:
     read = f"the first {rows:,} rows" if rows >= max_rows else f"{rows:,} row{'s' if rows != 1 else ''}"
     lines = [
         "# yaml-language-server: $schema=contract.schema.json",
         f"# Drafted by `harness contract infer` from {sample.name} ({read}). Review every `guessed` line,",
-        "# add the rules the data should keep (minimum, max_length, pattern, enum, ...), then `harness contract check`.",
+        "# add the rules the data should keep (minimum, max_length, pattern, enum, ...),",
+        "# then run `harness contract check`.",
         f"file: {_scalar(file)}",
         f"table: {_scalar(table)}",
     ]
