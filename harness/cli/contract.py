@@ -106,3 +106,29 @@ def loaded_contracts(folder: Path | None) -> Whitelist:
     except ConfigurationError as exc:
         err.print(f"error: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
+
+
+@contract_app.command("infer")
+def infer(
+    sample: Annotated[Path, typer.Argument(help="A sample CSV (UTF-8, with its header).")],
+    file: Annotated[str, typer.Option("--file", help="The object name the contract accepts, e.g. orders.csv.")],
+    table: Annotated[str | None, typer.Option("--table", help="Target table [default: from --file's stem]")] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="One of , ; | or a tab "
+                                                  "[default: sniffed from the header]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the draft here [default: stdout]")] = None,
+) -> None:
+    """Draft a contract from a sample CSV: types every sample value passes, with a comment on each guess."""
+    from harness.authoring import InferError, infer_contract
+
+    sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter) if delimiter is not None else None
+    try:
+        text = infer_contract(sample, file, table=table, delimiter=sep)
+    except InferError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    err.print(f"wrote {out}: review each `guessed` comment, then `harness contract check {out.parent}`",
+              highlight=False, markup=False, soft_wrap=True)
