@@ -23,7 +23,7 @@ import psycopg
 
 from harness.stack import StackInfo, stack_client
 from lambda_function.contract import Contract
-from lambda_function.sql import create_table_sql, ident, qualified
+from lambda_function.sql import copy_sql, create_table_sql, ident, qualified
 
 CHUNK_BYTES = 1024 * 1024
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +84,8 @@ def run_ideal(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
 
 def _copy_with_header(schema: str, spec: Contract) -> str:
     # The benchmark files carry the spec's column order; HEADER true makes COPY skip the header line.
-    columns = ", ".join(ident(c) for c in spec.column_names)
-    return f"COPY {qualified(schema, spec.table)} ({columns}) FROM STDIN (FORMAT csv, HEADER true)"
+    statement = copy_sql(qualified(schema, spec.table), list(spec.column_names), [], spec.delimiter)
+    return statement.replace("HEADER false", "HEADER true")
 
 
 def run_naive(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
@@ -101,7 +101,7 @@ def run_naive(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
         s3 = stack_client(stack, "s3")
         started = time.perf_counter()
         body = s3.get_object(Bucket=stack.bucket, Key=obj.key)["Body"]
-        frame = pd.read_csv(body)
+        frame = pd.read_csv(body, sep=spec.delimiter)
         frame.to_sql(spec.table, engine, schema=schema, index=False)
         seconds = time.perf_counter() - started
     finally:

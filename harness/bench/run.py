@@ -7,6 +7,7 @@ returns a BenchReport (harness.bench.figures). The data files are generated once
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from harness.bench.figures import HANDLER_COLD, HANDLER_WARM, IDEAL, NAIVE, Benc
 from harness.bench.pipelines import import_seconds, run_handler, run_ideal, run_naive, upload
 from harness.stack import StackInfo, ephemeral_stack
 from lambda_function import load_contracts
+from lambda_function.contract import Contract
 
 CACHE_DIR = Path(".harness/cache/bench")
 NAIVE_MAX_ROWS = 200_000  # the seed's approach holds the whole file in memory and inserts row by row
@@ -35,6 +37,7 @@ class BenchOptions:
     naive_rows: int = NAIVE_MAX_ROWS
     cache_dir: Path = CACHE_DIR
     handler_dir: Path | None = None  # measure another checkout's lambda_function (before/after figures)
+    contracts: Path | None = None  # a folder of contracts (TABLE_CONTRACTS for the function too)
 
     @property
     def small_rows(self) -> int:
@@ -56,16 +59,23 @@ def plan_steps(options: BenchOptions) -> list[str]:
 
 def cached_file(options: BenchOptions, rows: int) -> Path:
     """The benchmark file for `rows`, generated once (atomically: a half-written file is never reused)."""
-    spec = load_contracts().find(options.table)
-    if spec is None:
-        raise ValueError(f"no contract for table {options.table!r}")
-    path = options.cache_dir / f"{options.table}-{rows}-seed{options.seed}.csv"
+    spec = _contract(options)
+    # A contract of one's own is part of the file's identity: its source's digest is in the name.
+    tag = "" if options.contracts is None else "-" + hashlib.sha256(Path(spec.source).read_bytes()).hexdigest()[:8]
+    path = options.cache_dir / f"{options.table}{tag}-{rows}-seed{options.seed}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        fixtures.write(partial, spec.table, rows, options.seed)
+        fixtures.write(partial, spec.table, rows, options.seed, contracts=options.contracts)
         partial.replace(path)
     return path
+
+
+def _contract(options: BenchOptions) -> Contract:
+    spec = load_contracts(options.contracts).find(options.table)
+    if spec is None:
+        raise ValueError(f"no contract for table {options.table!r}")
+    return spec
 
 
 def machine_info() -> dict[str, object]:
@@ -93,9 +103,7 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
     """Run every step of plan_steps on a stack of its own (an ephemeral embedded one by default)."""
     if options.rows < 10 or options.repeat < 1:
         raise ValueError("bench needs at least 10 rows and 1 repeat")
-    spec = load_contracts().find(options.table)
-    if spec is None:
-        raise ValueError(f"no contract for table {options.table!r}")
+    spec = _contract(options)
     tick = progress or (lambda label: None)
     big, small, naive = (cached_file(options, n) for n in (options.rows, options.small_rows, options.naive_size))
     report = BenchReport(table=spec.table, rows=options.rows, seed=options.seed, repeat=options.repeat,
@@ -103,7 +111,8 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
     report.pipelines = {IDEAL: PipelineFigures(options.rows), HANDLER_COLD: PipelineFigures(options.rows),
                         HANDLER_WARM: PipelineFigures(options.rows), NAIVE: PipelineFigures(options.naive_size)}
     factory = stack_factory or (lambda: ephemeral_stack("embedded"))
-    with factory() as stack:
+    with factory() as started:
+        stack = started.with_contracts(str(options.contracts) if options.contracts else None)
         name = spec.example_name()
         big_obj = upload(stack, big, f"bench/cold/{name}", options.rows)
         warm_obj = upload(stack, big, f"bench/warm/{name}", options.rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,18 +17,13 @@ from harness.bench.pipelines import BenchError
 from harness.bench.run import CACHE_DIR, NAIVE_MAX_ROWS, BenchOptions, plan_steps, run_bench
 
 
-class BenchTable(StrEnum):
-    test = "test"
-    users = "users"
-
-
 def register(app: typer.Typer) -> None:
     app.command("bench")(bench)
 
 
 def bench(
     rows: Annotated[int, typer.Option("--rows", "-n", min=10, help="Rows in the benchmark file.")] = 1_000_000,
-    table: Annotated[BenchTable, typer.Option("--table", help="Which file to load.")] = BenchTable.test,
+    table: Annotated[str, typer.Option("--table", help="Which table's file to load (any contract).")] = "test",
     repeat: Annotated[int, typer.Option("--repeat", "-k", min=1, help="Runs of each pipeline.")] = 3,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Data seed (files are cached per seed).")] = 0,
     naive_rows: Annotated[
@@ -39,11 +33,14 @@ def bench(
     handler_dir: Annotated[
         Path | None, typer.Option("--handler-dir", help="Measure the lambda_function of another checkout.")
     ] = None,
+    contracts: Annotated[Path | None, typer.Option(
+        "--contracts", envvar="TABLE_CONTRACTS", file_okay=False,
+        help="Folder of table contracts [default: the bundled contracts/]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: rows/s, ratios, memory, import."""
-    options = BenchOptions(table=table.value, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
-                           cache_dir=cache_dir, handler_dir=handler_dir)
+    options = BenchOptions(table=table, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
+                           cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts)
     steps = plan_steps(options)
     stderr = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -56,7 +53,7 @@ def bench(
                 bar.update(task, advance=1, description=next(done, "done"))
 
             report = run_bench(options, tick)
-    except BenchError as exc:
+    except (BenchError, ValueError) as exc:
         stderr.print(f"[red]bench failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     if as_json:

@@ -129,6 +129,7 @@ def infer(
     if out is None:
         typer.echo(text, nl=False)
         return
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     err.print(f"wrote {out}: review each `guessed` comment, then `harness contract check {out.parent}`",
               highlight=False, markup=False, soft_wrap=True)

@@ -36,6 +36,9 @@ StateDir = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 EnvFlag = Annotated[bool, typer.Option("--env", help="Only `export` lines on stdout: eval \"$(harness up --env)\".")]
+ContractsOpt = Annotated[Path | None, typer.Option(
+    "--contracts", envvar="TABLE_CONTRACTS", file_okay=False,
+    help="Folder of table contracts the function reads [default: the one `up` recorded, else contracts/].")]
 HandlerOpt = Annotated[
     str, typer.Option("--handler", envvar="HARNESS_HANDLER", help="Lambda handler, module.function.")
 ]
@@ -79,12 +82,14 @@ def up(
     ] = None,
     region: Annotated[str | None, typer.Option(help="external: AWS region.")] = None,
     bucket: Annotated[str, typer.Option(help="Bucket to create.")] = ResourceNames.bucket,
+    contracts: ContractsOpt = None,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
     env: EnvFlag = False,
 ) -> None:
     """Start the AWS emulator and PostgreSQL in the background, provision them, write stack.json."""
     directory = state.state_dir(state_dir)
+    _check_contracts(contracts)
     with state.exclusive(directory):
         existing = state.load(directory)
         replaced = ""
@@ -102,7 +107,7 @@ def up(
             options.update(database_url=database_url, aws_endpoint_url=aws_endpoint_url, region=region)
         started = time.monotonic()
         with _signals_raise():
-            info = get_backend(name, **options).up()
+            info = get_backend(name, **options).up().with_contracts(str(contracts) if contracts else None)
         try:
             state.save(info, directory)
         except BaseException:
@@ -169,6 +174,7 @@ def replay(
     retries: RetriesOpt = 2,
     retry_delay: DelayOpt = 0.2,
     logs: LogsOpt = True,
+    contracts: ContractsOpt = None,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -178,7 +184,8 @@ def replay(
     itself failed), 3 REJECTED.
     """
     directory = state.state_dir(state_dir)
-    stack = _running_stack(directory)
+    _check_contracts(contracts)
+    stack = _running_stack(directory).with_contracts(str(contracts) if contracts else None)
     key = key or file.name
     runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     size = file.stat().st_size
@@ -213,12 +220,14 @@ def watch(
     retry_delay: DelayOpt = 0.2,
     max_events: Annotated[int | None, typer.Option(hidden=True, help="Stop after N events.")] = None,
     logs: LogsOpt = True,
+    contracts: ContractsOpt = None,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
     directory = state.state_dir(state_dir)
-    stack = _running_stack(directory)
+    _check_contracts(contracts)
+    stack = _running_stack(directory).with_contracts(str(contracts) if contracts else None)
     runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
@@ -236,6 +245,19 @@ def watch(
     except KeyboardInterrupt:
         if not as_json:
             console.print("stopped watching")
+
+
+def _check_contracts(folder: Path | None) -> None:
+    """A folder the function could not load is a usage error now, not a FAILED per file later."""
+    if folder is None:
+        return
+    from lambda_function.contract.loader import check_folder
+
+    _whitelist, problems = check_folder(folder)
+    for problem in problems:
+        errors.print(f"error: {problem}", highlight=False, markup=False)
+    if problems:
+        raise typer.Exit(2)
 
 
 @contextlib.contextmanager

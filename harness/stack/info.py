@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 # Where the harness's function copies FAILED objects and their full error reports (issue 10).
@@ -67,6 +68,8 @@ class StackInfo:
     events_queue_url: str
     notifications_queue_url: str
     database_url: str
+    # The folder of table contracts the function reads (TABLE_CONTRACTS); "" means its bundled contracts/.
+    table_contracts: str = ""
     runtime: RuntimeState = field(default_factory=RuntimeState, repr=False, compare=False)
 
     @property
@@ -80,7 +83,7 @@ class StackInfo:
 
     @classmethod
     def from_public_dict(cls, data: dict[str, Any], runtime: RuntimeState | None = None) -> StackInfo:
-        names = [f.name for f in fields(cls) if f.name != "runtime"]
+        names = [f.name for f in fields(cls) if f.name != "runtime" and (f.name in data or f.name in _REQUIRED)]
         missing = [n for n in names if n not in data]
         if missing:
             raise ValueError(f"stack description lacks {', '.join(missing)}")
@@ -97,5 +100,17 @@ class StackInfo:
 
     def lambda_environment(self) -> dict[str, str]:
         """The function's configuration, as the deployed Lambda would see it."""
-        return {**self.aws_environment(), "DATABASE_URL": self.database_url, "SNS_TOPIC_ARN": self.topic_arn,
-                "QUARANTINE_PREFIX": QUARANTINE_PREFIX}
+        env = {**self.aws_environment(), "DATABASE_URL": self.database_url, "SNS_TOPIC_ARN": self.topic_arn,
+               "QUARANTINE_PREFIX": QUARANTINE_PREFIX}
+        if self.table_contracts:
+            env["TABLE_CONTRACTS"] = self.table_contracts
+        return env
+
+    def with_contracts(self, folder: str | None) -> StackInfo:
+        """This stack with the function reading ``folder``'s contracts (None: as recorded)."""
+        return self if not folder else replace(self, table_contracts=str(Path(folder).resolve()))
+
+
+# What every stack.json holds (DESIGN.md); later fields are optional.
+_REQUIRED = ("backend", "aws_endpoint_url", "region", "bucket", "topic_arn", "events_queue_url",
+             "notifications_queue_url", "database_url")
