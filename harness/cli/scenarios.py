@@ -73,14 +73,26 @@ def scenarios(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of results.")] = False,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
     logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Show the function's own logs.")] = False,
+    contracts: Annotated[Path | None, typer.Option(
+        "--contracts", file_okay=False,
+        help="Run the scenarios generated for each contract in this folder [default: the hand-written "
+             "catalogue for the bundled users and test].")] = None,
+    listing: Annotated[bool, typer.Option("--list", help="Only list the scenarios (name, expected, what).")] = False,
     state_dir: Annotated[Path | None, typer.Option("--state-dir", envvar="HARNESS_STATE_DIR")] = None,
 ) -> None:
     """Run the scenario catalogue end to end; exit 1 when any scenario fails."""
     started = time.monotonic()
-    chosen = select(pattern)
+    try:
+        chosen = select(pattern, contracts=contracts)
+    except (ValueError, RuntimeError) as exc:  # a folder the handler could not load (ConfigurationError)
+        errors.print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
     if not chosen:
         errors.print(f"[bold red]error:[/] no scenario matches {pattern!r}", highlight=False)
         raise typer.Exit(2)
+    if listing:
+        _list(chosen, as_json)
+        return
     try:
         with _stack(backend, state_dir) as (stack, where):
             if not as_json:
@@ -101,6 +113,17 @@ def scenarios(
         console.print(f"[bold {'red' if failed else 'green'}]{summary}[/]", highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _list(chosen: list[Scenario], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([{"name": s.name, "expected": s.expected, "description": s.description,
+                           "large": s.large} for s in chosen], indent=2))
+        return
+    width = max(len(s.name) for s in chosen)
+    for s in chosen:
+        console.print(f"{s.name:<{width}}  {s.expected:<22}  {s.description}", highlight=False, markup=False,
+                      soft_wrap=True)
 
 
 def demo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from pathlib import Path
 
 from fixtures import DEFECTS
 from harness.scenarios.model import Generated, Scenario, Upload
@@ -117,9 +118,21 @@ BASIC: list[Scenario] = [
 CATALOGUE: list[Scenario] = BASIC + [_defect_scenario(d) for d in DEFECTS]
 
 
-def select(pattern: str | None = None, *, include_large: bool = True) -> list[Scenario]:
-    """Scenarios whose name matches a glob (or contains `pattern` as a substring)."""
-    chosen = [s for s in CATALOGUE if include_large or not s.large]
+def select(
+    pattern: str | None = None, *, include_large: bool = True, contracts: str | Path | None = None
+) -> list[Scenario]:
+    """Scenarios whose name matches a glob (or contains `pattern` as a substring).
+
+    Without ``contracts``: the hand-written catalogue for the bundled users and test. With a folder: the
+    scenarios generated for each of its contracts (harness.scenarios.generated).
+    """
+    if contracts is not None:
+        from harness.scenarios.generated import contract_scenarios
+
+        catalogue = contract_scenarios(contracts)
+    else:
+        catalogue = CATALOGUE
+    chosen = [s for s in catalogue if include_large or not s.large]
     if not pattern:
         return chosen
     return [s for s in chosen if fnmatch.fnmatch(s.name, pattern) or pattern in s.name]

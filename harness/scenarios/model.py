@@ -11,12 +11,19 @@ TableState = int | Literal["unchanged"]
 
 @dataclass(frozen=True)
 class Generated:
-    """A file made by `fixtures.generate(table, rows, seed, defect)`."""
+    """A file made by `fixtures.generate(table, rows, seed, defect, contracts=contracts)`.
+
+    ``first_row``/``last_row`` keep only those records of that file (slices of one file never clash on a
+    key: keys are unique by construction within it).
+    """
 
     table: str
     rows: int
     seed: int = 1
     defect: str | None = None
+    contracts: str | None = None
+    first_row: int = 1
+    last_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Scenario:
     concurrent: bool = False
     kind: Literal["uploads", "database_down", "test_event"] = "uploads"
     large: bool = False
+    contracts: str | None = None  # the folder of contracts the function reads (None: the bundled ones)
 
     @property
     def expected(self) -> str:

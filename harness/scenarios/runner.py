@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import fixtures
+from fixtures.csvtext import parse, records_to_bytes
 from harness.emulator.runtime import DEFAULT_HANDLER, FunctionConfig, LambdaRuntime, function_environment
 from harness.scenarios.lane import Lane
 from harness.scenarios.model import Generated, Result, Scenario, Upload
@@ -28,7 +29,7 @@ class Observed:
 def run_scenario(stack: StackInfo, scenario: Scenario, log_stream: TextIO | None = None) -> Result:
     started = time.monotonic()
     observed = Observed()
-    lane = Lane(stack, scenario.name)
+    lane = Lane(stack.with_contracts(scenario.contracts), scenario.name)
     try:
         with function_environment(lane.environment()):
             if scenario.kind == "database_down":
@@ -66,8 +67,12 @@ def _runtime(env: Mapping[str, str], log_stream: TextIO | None, retries: int = 2
 def content_bytes(upload: Upload) -> tuple[bytes, fixtures.InjectedDefect | None]:
     if isinstance(upload.content, Generated):
         c = upload.content
-        made = fixtures.generate(c.table, c.rows, c.seed, c.defect)
+        made = fixtures.generate(c.table, c.rows, c.seed, c.defect, contracts=c.contracts)
         data, defect = made.data, made.defect
+        if c.first_row > 1 or c.last_row is not None:
+            delimiter = fixtures.layout(c.table, c.contracts).delimiter
+            header, *records = parse(data, delimiter)
+            data = records_to_bytes([header, *records[c.first_row - 1 : c.last_row]], delimiter)
     else:
         data, defect = upload.content, None
     return (gzip.compress(data, compresslevel=1) if upload.gzip else data), defect

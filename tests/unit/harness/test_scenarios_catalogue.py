@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import fixtures
 from fixtures import DEFECTS
 from harness.scenarios import CATALOGUE, Generated, Result, select
 from harness.scenarios.demo import DEMO
@@ -84,3 +86,36 @@ def test_junit_xml(tmp_path: Path) -> None:
     assert suite is not None and suite.get("tests") == "2" and suite.get("failures") == "1"
     failure = suite.find("testcase[@name='b']/failure")
     assert failure is not None and failure.text == "table users changed"
+
+
+def test_a_folder_of_contracts_gets_its_own_catalogue() -> None:
+    from harness.scenarios import select
+    from lambda_function.contract import default_folder, load_contracts
+    from tests.support.contracts import FOLDER
+
+    readings = {s.name: s for s in select(contracts=FOLDER)}
+    kinds = fixtures.defects_for("readings", str(FOLDER))
+    assert {f"readings-defect-{k.replace(':', '-')}" for k in kinds} <= set(readings)
+    assert {"readings-valid", "readings-gzip", "readings-delivered-twice", "readings-append-appends"} <= set(readings)
+    assert readings["readings-append-appends"].tables == {"readings": 80}
+    whitelist = load_contracts(FOLDER)
+    for scenario in readings.values():
+        if scenario.name.startswith("readings-rejected-"):
+            assert whitelist.lookup(scenario.uploads[0].key) is None
+        assert scenario.contracts == str(FOLDER.resolve())
+    orders = {s.name: s for s in select(contracts=default_folder() / "examples")}
+    assert orders["orders-upsert-merges"].tables == {"orders": 80}
+
+
+def test_scenarios_list_names_expectations_without_a_stack() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from tests.support.contracts import FOLDER
+
+    result = CliRunner().invoke(app, ["scenarios", "--list", "--json", "--contracts", str(FOLDER)])
+    assert result.exit_code == 0, result.output
+    listed = {e["name"]: e for e in json.loads(result.stdout)}
+    assert listed["readings-delivered-twice"]["expected"] == "SUCCEEDED + SKIPPED"
+    plain = CliRunner().invoke(app, ["scenarios", "--list"]).stdout
+    assert plain.splitlines()[0].split()[:2] == ["valid-users", "SUCCEEDED"]

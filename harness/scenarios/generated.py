@@ -1,0 +1,77 @@
+"""Scenarios made from a folder of contracts: the same checks for every table, whatever its columns.
+
+For each contract: a valid load, gzip, a redelivery, the load mode's meaning (replace replaces, append
+appends, upsert merges on the key), names it must reject, and every defect `harness generate` lists for
+it (FAILED at the recorded row and column, the table unchanged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fixtures
+from harness.scenarios.model import Generated, Scenario, Upload
+from lambda_function.contract import Contract, Whitelist, load_contracts
+
+ROWS = 50
+
+
+def contract_scenarios(folder: str | Path) -> list[Scenario]:
+    """Every generated scenario for every contract in ``folder`` (names start with the table's)."""
+    where = str(Path(folder).resolve())
+    whitelist = load_contracts(where)
+    out: list[Scenario] = []
+    for contract in whitelist:
+        out += _for_contract(contract, whitelist, where)
+    return out
+
+
+def _for_contract(contract: Contract, whitelist: Whitelist, folder: str) -> list[Scenario]:
+    t, name = contract.table, contract.example_name()
+    clean = Generated(t, ROWS, seed=11, contracts=folder)
+
+    def scenario(suffix: str, description: str, uploads: tuple[Upload, ...], tables: dict[str, int | str]) -> Scenario:
+        return Scenario(f"{t}-{suffix}", description, uploads, tables, contracts=folder)  # type: ignore[arg-type]
+
+    out = [
+        scenario("valid", f"{ROWS} generated {name} rows -> SUCCEEDED, {ROWS} rows", (Upload(name, clean),),
+                 {t: ROWS}),
+        scenario("gzip", f"{name}.gz -> decompressed and loaded", (Upload(f"{name}.gz", clean, gzip=True),),
+                 {t: ROWS}),
+        scenario("delivered-twice", "the same S3 event delivered twice -> SUCCEEDED then SKIPPED, loaded once",
+                 (Upload(name, clean, ("SUCCEEDED", "SKIPPED"), deliveries=2),), {t: ROWS}),
+        _mode_scenario(contract, folder),
+    ]
+    for key in (name.upper() if name.upper() != name else name.capitalize() + "x", f"{name}.bak"):
+        if whitelist.lookup(key) is None:
+            slug = key.replace("/", "-").replace(".", "-")
+            out.append(scenario(f"rejected-{slug}", f"{key!r} is not whitelisted -> REJECTED, nothing loaded",
+                                (Upload(key, clean, ("REJECTED",)),), {}))
+    for kind, defect in sorted(fixtures.catalogue(fixtures.layout(t, folder)).items()):
+        broken = Generated(t, 40, seed=31, defect=kind, contracts=folder)
+        out.append(scenario(
+            f"defect-{kind.replace(':', '-')}",
+            f"{defect.description} -> FAILED, {t} unchanged, error at the injected row/column",
+            (Upload(f"first/{name}", clean), Upload(f"broken/{name}", broken, ("FAILED",), error_at_defect=True)),
+            {t: "unchanged"}))
+    return out
+
+
+def _mode_scenario(contract: Contract, folder: str) -> Scenario:
+    t, name = contract.table, contract.example_name()
+    # Slices of one 80-row file: rows 31-80 then 1-50 (upsert: 20 shared keys), or 1-50 then 51-80 (append).
+    def rows(first: int, last: int) -> Generated:
+        return Generated(t, 80, seed=13, contracts=folder, first_row=first, last_row=last)
+
+    if contract.mode == "replace":
+        uploads = (Upload(f"day1/{name}", Generated(t, 50, seed=13, contracts=folder)),
+                   Upload(f"day2/{name}", Generated(t, 30, seed=14, contracts=folder)))
+        return Scenario(f"{t}-replace-replaces", "two files -> only the second file's 30 rows remain (replace)",
+                        uploads, {t: 30}, contracts=folder)
+    if contract.mode == "upsert":
+        uploads = (Upload(f"day1/{name}", rows(31, 80)), Upload(f"day2/{name}", rows(1, 50)))
+        return Scenario(f"{t}-upsert-merges", "rows 31-80, then rows 1-50 of one file -> 80 rows: the 20 shared "
+                        "keys updated, not duplicated (upsert)", uploads, {t: 80}, contracts=folder)
+    uploads = (Upload(f"day1/{name}", rows(1, 50)), Upload(f"day2/{name}", rows(51, 80)))
+    return Scenario(f"{t}-append-appends", "rows 1-50, then rows 51-80 of one file under another key -> 80 rows "
+                    "(append)", uploads, {t: 80}, contracts=folder)
