@@ -66,9 +66,18 @@ STRATEGIES: dict[str, LoadStrategy] = {
 
 
 def ensure_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> None:
-    """Create a missing table from the contract; an existing one must match it exactly (no silent ALTER)."""
+    """Create a missing table from the contract; an existing one must match it exactly (no silent ALTER).
+
+    Appends share the table lock, so two first loads may both find it missing: a transaction lock per
+    table lets one create it (rolled back with its load if that fails) while the other waits and looks again.
+    """
     cur.execute(EXISTING_COLUMNS_SQL, (schema, contract.table))
     existing = {name: typ for name, typ in cur.fetchall()}
+    if not existing:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"ingest:create:{schema}.{contract.table}",))
+        cur.execute(EXISTING_COLUMNS_SQL, (schema, contract.table))
+        existing = {name: typ for name, typ in cur.fetchall()}
     if not existing:
         cur.execute(create_table_sql(schema, contract))
         return

@@ -1,8 +1,9 @@
 """One S3 object through the whole pipeline: whitelist -> ledger -> stream -> validate -> COPY -> notify.
 
-Ordering is what makes it exactly-once: a per-table session lock serialises loads into one table
-(and every delivery of one object); inside it, the ledger is consulted, the rows and their ledger
-entry commit together, and the message is published and marked published before the lock is freed.
+Ordering is what makes it exactly-once: a session lock per object serialises its deliveries, and a
+table lock (shared by appends and upserts, exclusive for a replace; locks.py) orders loads into one
+table; inside them, the ledger is consulted, the rows and their ledger entry commit together, and the
+message is published and marked published before the locks are freed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .errors import FileRejected, RowError, StaleObject, TransientError
 from .extract import ObjectRef
 from .ingestion import Clients, Ingestion
 from .load import ensure_table
-from .locks import table_lock
+from .locks import load_locks
 from .outcome import Outcome, Status, publish
 from .passes import Loaded, load_file
 from .sql import ident
@@ -78,8 +79,9 @@ def _load_locked(job: Ingestion, contract: Contract) -> Outcome | Recorded:
             raw.autocommit = True
             try:
                 _prepare_schema(raw, settings.db_schema, conn.connection.info)
-                with table_lock(raw, settings.db_schema, contract.table, settings.lock_wait_ms, job.deadline,
-                                settings.deadline_margin_ms):
+                with load_locks(raw, settings.db_schema, contract.table, f"{job.ref.bucket}/{job.ref.key}",
+                                exclusive_table=contract.mode == "replace", wait_ms=settings.lock_wait_ms,
+                                deadline=job.deadline, margin_ms=settings.deadline_margin_ms):
                     result = _load(raw, job, contract)
                     if isinstance(result, Recorded):  # publish while still holding the lock
                         _publish(job, result.body)

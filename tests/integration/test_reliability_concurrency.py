@@ -65,3 +65,95 @@ def _user_keys(data: bytes) -> set[tuple[int, str]]:
 
     rows = csv.DictReader(io.StringIO(data.decode()))
     return {(int(r["user_id"]), r["email"]) for r in rows}
+
+
+class _Watcher:
+    """Samples pg_stat_activity every few ms from its own connection: who is in COPY, who waits on a lock."""
+
+    def __init__(self, client: IngestClient, table: str) -> None:
+        import threading
+
+        import sqlalchemy as sa
+
+        self._engine = sa.create_engine(client.stack.database_url)
+        self._pattern = f'COPY "{client.schema}"."{table}"%'
+        self.samples: list[tuple[int, int]] = []  # (sessions in COPY, sessions waiting on an advisory lock)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import sqlalchemy as sa
+
+        query = sa.text("SELECT count(*) FILTER (WHERE state = 'active' AND query LIKE :p), "
+                        "count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory') "
+                        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with self._engine.connect() as conn:
+            while not self._stop.is_set():
+                copying, waiting = conn.execute(query, {"p": self._pattern}).one()
+                self.samples.append((copying, waiting))
+                conn.rollback()
+                time.sleep(0.01)
+
+    def __enter__(self) -> _Watcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._engine.dispose()
+
+
+def _jobs_at(client: IngestClient, uploads: list[tuple[str, bytes, float]]) -> list[dict]:
+    """Invoke each (key, data, delay) in its own process, each starting `delay` seconds after the others."""
+    jobs = []
+    for key, data, delay in uploads:
+        put = client.upload(key, data)
+        jobs.append((_env(client), client.s3_event(key, put["ETag"]), delay))
+    client.real_events(expect=len(jobs))
+    start_at = time.time() + 4.0
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(invoke_at, env, event, start_at + delay) for env, event, delay in jobs]
+        return [f.result(timeout=180) for f in futures]
+
+
+def test_two_appends_into_one_table_are_inside_copy_at_the_same_time(client: IngestClient, make_csv):
+    files = [make_csv("test", rows=150_000, seed=70 + i).data for i in range(2)]
+    # The table exists already (the first load into a new table creates it while others wait: load.py).
+    assert client.ingest("first/test.csv", make_csv("test", rows=10, seed=69).data)["status"] == "SUCCEEDED"
+    client.messages()
+
+    with _Watcher(client, "test") as watcher:
+        results = _jobs_at(client, [(f"a{i}/test.csv", data, 0.0) for i, data in enumerate(files)])
+
+    assert [r["outcomes"][0]["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED"], results
+    assert max(copying for copying, _ in watcher.samples) == 2, "appends share the table: both COPY at once"
+    assert client.count("test") == 300_010
+
+
+def test_a_replace_waits_for_a_running_append_and_a_later_append_waits_for_it(
+        client: IngestClient, make_csv, tmp_path, monkeypatch):
+    import shutil
+
+    from lambda_function.contract import default_folder
+
+    shutil.copy(default_folder() / "users.yaml", tmp_path)
+    (tmp_path / "users_add.yaml").write_text(
+        (default_folder() / "users.yaml").read_text().replace("file: users.csv", 'match: "users-add-*.csv"')
+        .replace("mode: replace", "mode: append"))
+    monkeypatch.setenv("TABLE_CONTRACTS", str(tmp_path))
+    big_append = make_csv("users", rows=150_000, seed=52).data       # ids 761,251..911,250
+    replacing = make_csv("users", rows=5_000, seed=53).data          # ids 1,372,061..1,377,060
+    later_append = make_csv("users", rows=5_000, seed=54).data       # ids 1,949,821..1,954,820
+    env_jobs = [("users-add-1.csv", big_append, 0.0), ("users.csv", replacing, 0.4),
+                ("users-add-2.csv", later_append, 0.8)]
+
+    with _Watcher(client, "users") as watcher:
+        results = _jobs_at(client, [(f"x/{k}", d, delay) for k, d, delay in env_jobs])
+
+    assert [r["outcomes"][0]["status"] for r in results] == ["SUCCEEDED"] * 3, results
+    assert max(copying for copying, _ in watcher.samples) == 1, "a replace never shares the table"
+    assert max(waiting for _, waiting in watcher.samples) == 2, "the replace and the later append both waited"
+    # Order: the running append, then the replace (wiping it), then the append that queued behind it.
+    ids = {row[0] for row in client.query("SELECT user_id FROM users")}
+    assert len(ids) == 10_000 and min(ids) > 1_372_060 and max(ids) <= 1_954_820
