@@ -38,8 +38,16 @@ def decode(event: Any) -> tuple[list[Delivery], bool]:
         return [Delivery(None, [Ignored("event is not a JSON object")])], False
     records = event.get("Records")
     if isinstance(records, list) and records and all(_is_sqs(r) for r in records):
-        return [Delivery(str(r.get("messageId")), _items(_json(r.get("body")))) for r in records], True
-    return [Delivery(None, _items(event))], False
+        return [Delivery(str(r.get("messageId")), _guarded(_json(r.get("body")))) for r in records], True
+    return [Delivery(None, _guarded(event))], False
+
+
+def _guarded(payload: Any) -> list[ObjectRef | Ignored]:
+    """`_items`, with any shape it did not foresee ignored with the reason rather than raised."""
+    try:
+        return _items(payload)
+    except Exception as exc:  # a malformed event must never crash the invocation
+        return [Ignored(f"malformed record ({type(exc).__name__}: {exc})")]
 
 
 def _is_sqs(record: Any) -> bool:
@@ -72,7 +80,9 @@ def _items(payload: Any) -> list[ObjectRef | Ignored]:
         if not isinstance(record, dict):
             items.append(Ignored("record is not a JSON object"))
         elif "Sns" in record:
-            items.extend(_items(_json(record["Sns"].get("Message"))))
+            sns = record["Sns"]
+            items.extend(_items(_json(sns.get("Message"))) if isinstance(sns, dict)
+                         else [Ignored("malformed SNS record: Sns is not an object")])
         elif "s3" in record:
             items.append(_s3_record(record))
         elif _is_sqs(record):
@@ -87,10 +97,13 @@ def _s3_record(record: dict[str, Any]) -> ObjectRef | Ignored:
     if not name.startswith(("ObjectCreated:", "s3:ObjectCreated:")):
         return Ignored(f"{name or 'unnamed'} event")
     s3 = record["s3"]
-    obj = s3.get("object", {})
+    where = _location(s3, "object", "key")
+    if isinstance(where, Ignored):
+        return where
+    bucket, key, obj = where
     return ObjectRef(
-        bucket=s3["bucket"]["name"],
-        key=unquote_plus(obj["key"]),
+        bucket=bucket,
+        key=key,
         etag=_etag(obj.get("eTag")),
         version_id=obj.get("versionId") or None,
         sequencer=obj.get("sequencer") or None,
@@ -101,16 +114,32 @@ def _s3_record(record: dict[str, Any]) -> ObjectRef | Ignored:
 def _eventbridge(event: dict[str, Any]) -> ObjectRef | Ignored:
     if event.get("detail-type") != "Object Created":
         return Ignored(f"EventBridge {event.get('detail-type')!r} event")
-    detail = event["detail"]
-    obj = detail.get("object", {})
+    where = _location(event["detail"], "object", "key")
+    if isinstance(where, Ignored):
+        return Ignored(f"EventBridge {where.reason}")
+    bucket, key, obj = where
     return ObjectRef(
-        bucket=detail["bucket"]["name"],
-        key=unquote_plus(obj["key"]),
+        bucket=bucket,
+        key=key,
         etag=_etag(obj.get("etag")),
         version_id=obj.get("version-id") or None,
         sequencer=obj.get("sequencer") or None,
         size=_size(obj.get("size")),
     )
+
+
+def _location(part: Any, object_field: str, key_field: str) -> tuple[str, str, dict[str, Any]] | Ignored:
+    """(bucket, decoded key, the object mapping) of an S3 record's `s3` or an EventBridge `detail`."""
+    if not isinstance(part, dict):
+        return Ignored("malformed record: no bucket/object mapping")
+    bucket, obj = part.get("bucket"), part.get(object_field)
+    name = bucket.get("name") if isinstance(bucket, dict) else None
+    if not isinstance(name, str) or not name:
+        return Ignored("malformed record: no bucket name")
+    key = obj.get(key_field) if isinstance(obj, dict) else None
+    if not isinstance(key, str) or not key:
+        return Ignored(f"malformed record: no object key (got {type(key).__name__})")
+    return name, unquote_plus(key), obj  # type: ignore[return-value]
 
 
 def _etag(value: Any) -> str | None:

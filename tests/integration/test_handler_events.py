@@ -81,6 +81,38 @@ def test_test_event_and_object_removed_are_ignored_without_message(client: Inges
     assert client.messages(wait=0) == []
 
 
+CREATED = "ObjectCreated:Put"
+MALFORMED = {
+    "s3 empty": {"Records": [{"eventName": CREATED, "s3": {}}]},
+    "no object": {"Records": [{"eventName": CREATED, "s3": {"bucket": {"name": "b"}}}]},
+    "key not a string": {"Records": [{"eventName": CREATED, "s3": {"bucket": {"name": "b"}, "object": {"key": 7}}}]},
+    "bucket not a mapping": {"Records": [{"eventName": CREATED, "s3": {"bucket": "b", "object": {"key": "k"}}}]},
+    "Sns null": {"Records": [{"EventSource": "aws:sns", "Sns": None}]},
+    "Sns without message": {"Records": [{"EventSource": "aws:sns", "Sns": {}}]},
+    "EventBridge detail null": {"source": "aws.s3", "detail-type": "Object Created", "detail": None},
+    "EventBridge detail empty": {"source": "aws.s3", "detail-type": "Object Created", "detail": {}},
+    "record not an object": {"Records": ["users.csv"]},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_a_malformed_record_is_ignored_alone_and_beside_a_valid_one(client: IngestClient, shape: str, caplog):
+    put = client.upload("users.csv", USERS)
+    client.real_events()
+    valid = client.s3_event("users.csv", put["ETag"])
+    assert client.invoke(MALFORMED[shape]) == {"outcomes": []}
+    assert "ignored record" in caplog.text or "ignored record" in str(caplog.records)
+    # In one event with a valid record, and in an SQS batch: the valid one loads, nothing fails.
+    mixed = {"Records": [*MALFORMED[shape].get("Records", []), *valid["Records"]]}
+    if "Records" in MALFORMED[shape]:
+        assert [o["status"] for o in client.invoke(mixed)["outcomes"]] == ["SUCCEEDED"]
+    batch = client.invoke(_sqs(MALFORMED[shape], client.s3_event("again/users.csv",
+                                                                 client.upload("again/users.csv", USERS)["ETag"])))
+    assert [o["status"] for o in batch["outcomes"]] == ["SUCCEEDED"]
+    assert batch["batchItemFailures"] == []
+    assert client.count("users") == 1
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
