@@ -1,5 +1,9 @@
 """Quarantine: a FAILED object is copied (server-side) under QUARANTINE_PREFIX with its full error report;
-a PARTIAL one leaves its rejected records there (`<key>.rejected.csv`) with the report beside them.
+a PARTIAL one leaves its rejected records there (`<key>.rejected.csv.quarantined`) with the report beside them.
+
+Every data file written there ends in `.quarantined` (reports in `.errors.json`), which the bucket
+notification's `.csv` / `.csv.gz` suffix filters never match: a quarantined copy triggers no invocation
+at all (the handler also ignores keys under the prefix, in case a notification has no filter).
 
 The SNS message caps its error list; the report holds every error the validator kept (up to
 validate.MAX_ERRORS_KEPT), the outcome message and, for rejected records, each one's row in the
@@ -18,6 +22,8 @@ from .extract import ObjectRef, translate
 from .outcome import Outcome
 from .rejects import SPOOL_BYTES, RejectedRecords
 
+QUARANTINED = ".quarantined"
+
 
 def destination(prefix: str, ref: ObjectRef, now: datetime | None = None) -> tuple[str, str]:
     """(copy key, report key): prefix + UTC date + the object's version id or ETag + original key, and
@@ -25,8 +31,8 @@ def destination(prefix: str, ref: ObjectRef, now: datetime | None = None) -> tup
     the same object writes the same copy again."""
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     tag = ref.version_id or (ref.etag or "").strip('"') or "unversioned"
-    copy_key = f"{prefix}{day}/{tag}/{ref.key}"
-    return copy_key, copy_key + ".errors.json"
+    base = f"{prefix}{day}/{tag}/{ref.key}"
+    return base + QUARANTINED, base + ".errors.json"
 
 
 def store(s3: Any, ref: ObjectRef, bucket: str, prefix: str, outcome: Outcome, body: dict[str, Any]) -> str:
@@ -59,7 +65,7 @@ def store_rejects(s3: Any, ref: ObjectRef, bucket: str, prefix: str, outcome: Ou
     Adds `error_report_uri` and `rejected_rows_uri` to `body`; raises on S3 trouble (the load then rolls
     back and is retried; a retry writes the same keys again)."""
     copy_key, report_key = destination(prefix, ref)
-    rejected_key = copy_key + ".rejected.csv"
+    rejected_key = copy_key.removesuffix(QUARANTINED) + ".rejected.csv" + QUARANTINED
     body["error_report_uri"] = f"s3://{bucket}/{report_key}"
     body["rejected_rows_uri"] = f"s3://{bucket}/{rejected_key}"
     report: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")  # noqa: SIM115

@@ -228,3 +228,10 @@ def test_replay_of_a_failed_file_prints_where_the_full_error_report_went(
     assert "FAILED reports/users.csv -> users" in output
     assert f"full error report: s3://{stack.bucket}/quarantine/" in output
     assert "/reports/users.csv.errors.json" in output
+    # The quarantined copy went into the same bucket, yet its name matches no notification filter:
+    # the events queue stays empty (before, every FAILED file caused one stray invocation).
+    listed = stack_client(stack, "s3").list_objects_v2(Bucket=stack.bucket, Prefix="quarantine/")["Contents"]
+    copies = [o["Key"] for o in listed if o["Key"].endswith("/reports/users.csv.quarantined")]
+    assert copies, [o["Key"] for o in listed]
+    stray = stack_client(stack, "sqs").receive_message(QueueUrl=stack.events_queue_url, WaitTimeSeconds=2)
+    assert stray.get("Messages", []) == []
