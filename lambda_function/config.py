@@ -46,6 +46,7 @@ class Settings:
     db_user: str | None = None
     db_sslmode: str | None = None
     db_sslrootcert: str | None = None
+    db_sslnegotiation: str | None = None  # libpq >= 17: "direct" opens TLS without asking first
 
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -134,7 +135,17 @@ def _identity(env: Mapping[str, str], iam: bool) -> dict[str, Any]:
             "db_port": _int(env, "DB_PORT", 5432),
             "db_name": env.get("DB_NAME", "").strip() or None,
             "db_user": env.get("DB_USER", "").strip() or None,
-            "db_sslmode": sslmode, "db_sslrootcert": rootcert}
+            "db_sslmode": sslmode, "db_sslrootcert": rootcert, "db_sslnegotiation": _negotiation(env, sslmode)}
+
+
+def _negotiation(env: Mapping[str, str], sslmode: str | None) -> str | None:
+    value = env.get("DB_SSLNEGOTIATION", "").strip().lower() or None
+    if value not in (None, "postgres", "direct"):
+        raise ConfigurationError(f"DB_SSLNEGOTIATION must be postgres or direct, got {value!r}")
+    if value == "direct" and sslmode not in ("require", "verify-ca", "verify-full"):
+        raise ConfigurationError("DB_SSLNEGOTIATION=direct needs DB_SSLMODE require, verify-ca or verify-full, "
+                                 f"got {sslmode or 'unset'}")
+    return value
 
 
 def _check_url(url: str) -> URL:
@@ -181,7 +192,26 @@ def tls_connect_args(settings: Settings) -> dict[str, str]:
         args["sslmode"] = settings.db_sslmode
     if settings.db_sslrootcert:
         args["sslrootcert"] = settings.db_sslrootcert
+    if settings.db_sslnegotiation:
+        args["sslnegotiation"] = settings.db_sslnegotiation
     return args
+
+
+# libpq's words for a TLS failure that only an operator can fix (never a transient outage).
+_TLS_FAILURES = ("certificate verify failed", "does not match host name", "root certificate file",
+                 "server does not support SSL", "SSL error", "certificate has expired", "self-signed certificate",
+                 "unable to get local issuer certificate")
+
+
+def tls_problem(error: str, settings: Settings) -> str | None:
+    """A configuration message naming TLS when a connection error is a TLS verification failure, else None."""
+    found = next((f for f in _TLS_FAILURES if f.lower() in error.lower()), None)
+    if found is None:
+        return None
+    detail = error.rsplit("failed:", 1)[-1].strip() or found
+    return (f"TLS to the database failed: {detail} (DB_SSLMODE={settings.db_sslmode or 'unset'}, "
+            f"DB_SSLROOTCERT={settings.db_sslrootcert or 'unset'}): check that the CA bundle signs the server's "
+            "certificate and that DB_HOST is the name in it")
 
 
 def iam_token_hook(url: URL, region: str | None, rds_client_factory: Any) -> Any:

@@ -52,6 +52,11 @@ def _contracts(settings: Settings) -> Whitelist:
     return whitelist
 
 
+def rds_client() -> Any:
+    """The client that signs IAM tokens (a module attribute, so a test can give the server its tokens)."""
+    return boto3.client("rds")
+
+
 def _build_runtime(settings: Settings) -> Runtime:
     whitelist = _contracts(settings)
     url = database_url(settings, lambda: boto3.client("secretsmanager"))
@@ -60,7 +65,7 @@ def _build_runtime(settings: Settings) -> Runtime:
                            connect_args=connect_args)
     if settings.db_iam_auth:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        sa_event.listen(engine, "do_connect", iam_token_hook(url, region, lambda: boto3.client("rds")))
+        sa_event.listen(engine, "do_connect", iam_token_hook(url, region, rds_client))
     clients = Clients(s3=boto3.client("s3"), sns=boto3.client("sns"), engine=engine)
     return Runtime(settings, whitelist, clients, Scrubber.for_url(url))
 

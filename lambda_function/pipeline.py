@@ -16,10 +16,10 @@ from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
 
 from . import extract, ledger, quarantine
-from .config import Settings
+from .config import Settings, tls_problem
 from .contract import Contract, Whitelist
 from .deadline import Deadline, DeadlineExceeded
-from .errors import FileRejected, RowError, StaleObject, TransientError
+from .errors import ConfigurationError, FileRejected, RowError, StaleObject, TransientError
 from .extract import ObjectRef
 from .ingestion import Clients, Ingestion
 from .load import ensure_table
@@ -92,6 +92,9 @@ def _load_locked(job: Ingestion, contract: Contract) -> Outcome | Recorded:
                 if not raw.closed:
                     raw.autocommit = False
     except (psycopg.OperationalError, sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        tls = tls_problem(str(getattr(exc, "orig", None) or exc).splitlines()[0], settings)
+        if tls is not None:  # retrying cannot help: an operator must fix the certificate or the settings
+            raise ConfigurationError(tls) from None
         raise TransientError(f"database unavailable ({type(exc).__name__})") from exc
 
 

@@ -172,3 +172,34 @@ def test_a_secret_with_only_username_and_password_takes_host_from_db_host() -> N
 
     url = database_url(load_settings(env), Secrets)
     assert (url.host, url.username, url.password, url.database) == ("h.internal", "u", "p", "w")
+
+
+def test_scrubber_removes_an_rds_iam_token_wherever_it_appears() -> None:
+    token = ("db.example.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=loader&X-Amz-Algorithm=AWS4-HMAC-"
+             "SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261203%2Feu-west-1%2Frds-db%2Faws4_request&X-Amz-Date="
+             "20261203T060000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=5f1e0c9a")
+    for text in (f"connection failed: password={token}", f"params {{'password': '{token}'}}", token):
+        cleaned = Scrubber().text(text)
+        assert "5f1e0c9a" not in cleaned and "AKIAEXAMPLE" not in cleaned and "Action=connect" not in cleaned
+
+
+def test_ssl_negotiation_direct_needs_a_tls_sslmode_and_reaches_libpq() -> None:
+    from lambda_function.config import tls_connect_args
+
+    env = {**MINIMAL, "DB_SSLMODE": "verify-full", "DB_SSLNEGOTIATION": "direct"}
+    assert tls_connect_args(load_settings(env))["sslnegotiation"] == "direct"
+    with pytest.raises(ConfigurationError, match="DB_SSLNEGOTIATION=direct needs DB_SSLMODE"):
+        load_settings({**MINIMAL, "DB_SSLNEGOTIATION": "direct"})
+    with pytest.raises(ConfigurationError, match="DB_SSLNEGOTIATION must be postgres or direct"):
+        load_settings({**MINIMAL, "DB_SSLNEGOTIATION": "sometimes"})
+
+
+def test_a_tls_verification_failure_reads_as_configuration_not_an_outage() -> None:
+    from lambda_function.config import tls_problem
+
+    settings = load_settings({**MINIMAL, "DB_SSLMODE": "verify-full"})
+    message = tls_problem('connection to server at "db", port 5432 failed: SSL error: certificate verify failed',
+                          settings)
+    assert message is not None and message.startswith("TLS to the database failed: SSL error: certificate verify")
+    assert "DB_SSLMODE=verify-full" in message
+    assert tls_problem("connection refused", settings) is None
