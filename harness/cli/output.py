@@ -51,14 +51,15 @@ def print_exports(info: StackInfo) -> None:
         print(line, flush=True)
 
 
-def print_invocation(console: Console, invocation: Invocation) -> None:
+def print_invocation(console: Console, invocation: Invocation, *, retried: bool = True) -> None:
     attempts = len(invocation.attempts)
     cold = "cold" if invocation.attempts and invocation.attempts[0].cold_start else "warm"
     head = f"[dim]{invocation.request_id}[/] {cold}, {attempts} attempt{'s' if attempts > 1 else ''}"
     if not invocation.succeeded:
         last = invocation.attempts[-1]
         console.print(f"{head}: [red]{last.error_type}: {last.error_message}[/]", highlight=False)
-        console.print("  retries exhausted: on-failure record published to the topic", highlight=False)
+        if retried:
+            console.print("  retries exhausted: on-failure record published to the topic", highlight=False)
         return
     outcomes = outcomes_of(invocation.response)
     if not outcomes:

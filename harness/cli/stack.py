@@ -221,10 +221,17 @@ def watch(
     max_events: Annotated[int | None, typer.Option(hidden=True, help="Stop after N events.")] = None,
     logs: LogsOpt = True,
     contracts: ContractsOpt = None,
+    trigger: Annotated[str, typer.Option(
+        "--trigger", help="direct: asynchronous invocation with retries (template Trigger=direct); queue: an SQS "
+                          "event source mapping with partial batch responses, redelivery and a DLQ (Trigger=queue).",
+    )] = "direct",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10, help="queue: messages per call.")] = 1,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Invoke the handler for every upload to the bucket until Ctrl-C."""
+    if trigger not in ("direct", "queue"):
+        raise typer.BadParameter(f"{trigger!r} is not one of direct, queue", param_hint="--trigger")
     directory = state.state_dir(state_dir)
     _check_contracts(contracts)
     stack = _running_stack(directory).with_contracts(str(contracts) if contracts else None)
@@ -241,10 +248,36 @@ def watch(
             print_invocation(console, invocation)
 
     try:
-        run_watch(runtime, EventsQueue(stack), show, max_events=max_events)
+        if trigger == "queue":
+            _watch_queue(stack, runtime, batch_size, as_json, max_events)
+        else:
+            run_watch(runtime, EventsQueue(stack), show, max_events=max_events)
     except KeyboardInterrupt:
         if not as_json:
             console.print("stopped watching")
+
+
+def _watch_queue(stack: StackInfo, runtime: LambdaRuntime, batch_size: int, as_json: bool,
+                 max_events: int | None) -> None:
+    from harness.emulator.queue_trigger import SqsEventSource
+
+    source = SqsEventSource(stack, runtime, batch_size=batch_size)
+    if not as_json:
+        console.print(f"queue trigger: batches of {batch_size}, failed messages return after "
+                      f"{source.visibility_seconds}s, dead-letter queue {source.dlq_url}", highlight=False)
+
+    def show(batch: Any) -> None:
+        if as_json:
+            line = {"request_id": batch.invocation.request_id, "succeeded": batch.invocation.succeeded,
+                    "messages": batch.message_ids, "failed": batch.failed_ids, "response": batch.invocation.response}
+            print(json.dumps(line, default=str), flush=True)
+            return
+        print_invocation(console, batch.invocation, retried=False)
+        if batch.failed_ids:
+            console.print(f"  {len(batch.failed_ids)} of {len(batch.message_ids)} message(s) left in the queue "
+                          "for redelivery", highlight=False)
+
+    source.run(show, max_batches=max_events)
 
 
 def _check_contracts(folder: Path | None) -> None:

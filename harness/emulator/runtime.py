@@ -122,6 +122,15 @@ class LambdaRuntime:
         # never to the invoker, so it must not mix with the harness's --json output. Default: stderr.
         self._log_stream = log_stream
 
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        """Run the event as a synchronous (RequestResponse) invocation, as an event source mapping does:
+        one attempt, no retries, no destination; the caller decides what a failure means."""
+        invocation = Invocation(request_id=str(uuid.uuid4()), event=event)
+        attempt, response, _error = self._attempt(1, invocation.request_id, event)
+        invocation.attempts.append(attempt)
+        invocation.response = response
+        return invocation
+
     def invoke_async(self, event: dict[str, Any]) -> Invocation:
         """Run the event as an asynchronous (Event) invocation: retries, then the failure destination."""
         invocation = Invocation(request_id=str(uuid.uuid4()), event=event)  # retries keep the id
