@@ -89,8 +89,24 @@ def record(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef, contract: Cont
         f"sequencer, table_name, load_mode, rows_loaded, request_id, outcome) "
         f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
         (*_identity(ref), ref.version_id, ref.etag, ref.sequencer, contract.table, contract.mode, rows, request_id,
-         json.dumps(outcome)),
+         _jsonb_text(outcome)),
     )
+
+
+def _jsonb_text(outcome: dict[str, Any]) -> str:
+    """The outcome as JSON that jsonb accepts: a rejected value may hold NUL (a PARTIAL's errors name it),
+    which jsonb refuses, so the stored copy shows U+FFFD there; the message itself is published unchanged."""
+    return json.dumps(_without_nul(outcome))
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def mark_published(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef) -> None:

@@ -115,7 +115,31 @@ BASIC: list[Scenario] = [
     Scenario("s3-test-event", "s3:TestEvent -> ignored, no message", kind="test_event"),
 ]
 
-CATALOGUE: list[Scenario] = BASIC + [_defect_scenario(d) for d in DEFECTS]
+# Row-level rejects in every mode: tables with test.csv's columns and on_error: reject_rows.
+PARTIAL_CONTRACTS = str(Path(__file__).resolve().parent / "partial_contracts")
+
+
+def _partial(mode: str, expected_rows: int, meaning: str) -> Scenario:
+    table = f"lab_{mode}"
+    first = Generated(table, 50, seed=11, contracts=PARTIAL_CONTRACTS)
+    broken = Generated(table, 40, seed=12, defect="nan:value", contracts=PARTIAL_CONTRACTS)
+    return Scenario(
+        f"partial-{mode}",
+        f"{mode}, on_error reject_rows: 50 rows, then 40 with one NaN -> SUCCEEDED, PARTIAL (39 loaded, 1 set "
+        f"aside) -> {expected_rows} rows ({meaning})",
+        (Upload(f"day1/lab-{mode}.csv", first), Upload(f"day2/lab-{mode}.csv", broken, ("PARTIAL",))),
+        {table: expected_rows},
+        contracts=PARTIAL_CONTRACTS,
+    )
+
+
+PARTIAL = [
+    _partial("append", 89, "appended"),
+    _partial("replace", 39, "the accepted rows replace the table"),
+    _partial("upsert", 89, "merged on test_id"),
+]
+
+CATALOGUE: list[Scenario] = BASIC + PARTIAL + [_defect_scenario(d) for d in DEFECTS]
 
 
 def select(

@@ -14,6 +14,16 @@ from harness.scenarios.model import Generated, Scenario, Upload
 from lambda_function.contract import Contract, Whitelist, load_contracts
 
 ROWS = 50
+# Defects that are about the whole file: FAILED even under on_error: reject_rows.
+WHOLE_FILE = frozenset({"empty_file", "header_only", "missing_column", "extra_column", "duplicate_header",
+                        "wrong_delimiter", "unterminated_quote"})
+
+
+def rows_after_partial(contract: Contract) -> int | None:
+    """Rows after a clean 50-row file and a 40-row one with one record set aside (None: not reject_rows)."""
+    if contract.on_error != "reject_rows" or contract.max_rejected_rows == 0:
+        return None
+    return 39 if contract.mode == "replace" else ROWS + 39
 
 
 def contract_scenarios(folder: str | Path) -> list[Scenario]:
@@ -47,12 +57,19 @@ def _for_contract(contract: Contract, whitelist: Whitelist, folder: str) -> list
             slug = key.replace("/", "-").replace(".", "-")
             out.append(scenario(f"rejected-{slug}", f"{key!r} is not whitelisted -> REJECTED, nothing loaded",
                                 (Upload(key, clean, ("REJECTED",)),), {}))
+    rows_rejecting = rows_after_partial(contract)
     for kind, defect in sorted(fixtures.catalogue(fixtures.layout(t, folder)).items()):
         broken = Generated(t, 40, seed=31, defect=kind, contracts=folder)
+        first = Upload(f"first/{name}", clean)
+        if rows_rejecting is not None and kind not in WHOLE_FILE:  # reject_rows sets the one bad record aside
+            out.append(scenario(
+                f"defect-{kind.replace(':', '-')}", f"{defect.description} -> PARTIAL (reject_rows), 39 rows loaded",
+                (first, Upload(f"broken/{name}", broken, ("PARTIAL",))), {t: rows_rejecting}))
+            continue
         out.append(scenario(
             f"defect-{kind.replace(':', '-')}",
             f"{defect.description} -> FAILED, {t} unchanged, error at the injected row/column",
-            (Upload(f"first/{name}", clean), Upload(f"broken/{name}", broken, ("FAILED",), error_at_defect=True)),
+            (first, Upload(f"broken/{name}", broken, ("FAILED",), error_at_defect=True)),
             {t: "unchanged"}))
     return out
 
@@ -75,3 +92,4 @@ def _mode_scenario(contract: Contract, folder: str) -> Scenario:
     uploads = (Upload(f"day1/{name}", rows(1, 50)), Upload(f"day2/{name}", rows(51, 80)))
     return Scenario(f"{t}-append-appends", "rows 1-50, then rows 51-80 of one file under another key -> 80 rows "
                     "(append)", uploads, {t: 80}, contracts=folder)
+

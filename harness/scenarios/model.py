@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["SUCCEEDED", "FAILED", "REJECTED", "SKIPPED"]
+Status = Literal["SUCCEEDED", "PARTIAL", "FAILED", "REJECTED", "SKIPPED"]
 TableState = int | Literal["unchanged"]
 
 

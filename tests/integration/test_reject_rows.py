@@ -268,3 +268,17 @@ def test_on_error_fail_lists_a_bad_value_and_a_key_already_loaded_together(clien
     assert [(e["row"], e["column"]) for e in outcome["errors"]] == [(1, "test_id"), (2, "test_id")]
     assert outcome["errors"][1]["rule"] == "unique against rows already loaded in test"
     assert client.count("test") == 1
+
+
+def test_a_rejected_value_holding_nul_is_partial_and_its_message_keeps_the_value(lab: IngestClient) -> None:
+    # jsonb refuses U+0000: the ledger's copy of the outcome shows U+FFFD there, the message the real value.
+    header, lines = good_file(rows=20, seed=8)
+    values = lines[4].decode().split(",")
+    values[2] = values[2][:1] + "\x00" + values[2][1:]  # assay: text never holds NUL
+    lines[4] = ",".join(values).encode()
+    outcome = lab.ingest("lab.csv", header + b"".join(lines))
+    assert (outcome["status"], outcome["rows_loaded"], outcome["rows_rejected"]) == ("PARTIAL", 19, 1)
+    (error,) = outcome["errors"]
+    assert (error["row"], error["column"]) == (5, "assay") and "\x00" in error["value"]
+    stored = lab.query("SELECT outcome->'errors'->0->>'value' FROM ingest_ledger WHERE object_key = 'lab.csv'")
+    assert stored == [(error["value"].replace("\x00", "\ufffd"),)]
