@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
+from rich.json import JSON
 from rich.panel import Panel
 from rich.table import Table
 
@@ -55,6 +58,10 @@ def print_demo(console: Console, results: list[Result], seconds: float) -> None:
             border_style="green" if passed == len(results) else "red",
         )
     )
+    failed = next((m for r in results for m in r.messages if m.get("status") == "FAILED"), None)
+    if failed is not None:  # what a subscriber receives, in full
+        console.print(f"[bold]the SNS message of the FAILED upload ({failed.get('key')}), as subscribers get it:[/]")
+        console.print(JSON(json.dumps(failed, ensure_ascii=False)), soft_wrap=True)
     steps = Table.grid(padding=(0, 2))
     for command, purpose in NEXT_STEPS:
         steps.add_row(f"[bold]{command}[/]", purpose)

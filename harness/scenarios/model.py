@@ -83,6 +83,7 @@ class Result:
     rows: dict[str, int]
     seconds: float
     detail: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the SNS bodies (not in to_dict: --json is fixed)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -24,6 +24,7 @@ class Observed:
     statuses: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # SNS bodies, in the order received
 
 
 def run_scenario(stack: StackInfo, scenario: Scenario, log_stream: TextIO | None = None) -> Result:
@@ -51,6 +52,7 @@ def run_scenario(stack: StackInfo, scenario: Scenario, log_stream: TextIO | None
         observed.rows,
         time.monotonic() - started,
         "; ".join(observed.problems),
+        observed.messages,
     )
 
 
@@ -177,6 +179,7 @@ def _check_messages(
 ) -> None:
     """The SNS messages about this upload's key: one per outcome, statuses and errors as expected."""
     messages = [m for m in received if isinstance(m["message"], dict) and m["message"].get("key") == upload.key]
+    observed.messages.extend(m["message"] for m in messages)
     got = [m["message"].get("status") for m in messages]
     if tuple(sorted(got)) not in {tuple(sorted(outcomes)) for outcomes in _acceptable(upload, backend)}:
         observed.problems.append(f"{upload.key}: SNS said {got}, expected {list(upload.outcomes)}")

@@ -41,5 +41,9 @@ def test_demo_runs_and_leaves_nothing_running() -> None:
     for status in ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED"):
         assert status in result.output
     assert "harness scenarios" in result.output
+    # one full message body, as a subscriber receives it: the FAILED upload with its error place and rule
+    assert "the SNS message of the FAILED upload" in result.output
+    for field in ('"status": "FAILED"', '"errors"', '"row"', '"column": "email"', '"rule"', '"request_id"'):
+        assert field in result.output, field
     started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     assert not [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
