@@ -154,18 +154,26 @@ def test_two_ups_at_once_start_one_stack(state_dir: Path) -> None:
     assert outputs[0]["aws_endpoint_url"] == outputs[1]["aws_endpoint_url"]
 
 
-def test_up_terminated_while_starting_leaves_nothing_behind(state_dir: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_up_terminated_while_starting_leaves_nothing_behind(state_dir: Path, sig: signal.Signals) -> None:
     private_tmp = Path(tempfile.mkdtemp(prefix="harness-test-tmp-"))
     private_tmp.chmod(0o755)  # `nobody` must reach PostgreSQL's folder inside it
     try:
         env = {**os.environ, "HARNESS_STATE_DIR": str(state_dir), "TMPDIR": str(private_tmp)}
-        up = subprocess.Popen([sys.executable, "-m", "harness.cli", "up"], env=env, stdout=subprocess.DEVNULL)
+        # SIG_DFL first: a shell without job control starts background jobs with SIGINT ignored (CI).
+        up = subprocess.Popen([sys.executable, "-m", "harness.cli", "up"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 30
         while not list(private_tmp.glob("harness-moto-*")) and time.monotonic() < deadline:
             time.sleep(0.005)
-        up.send_signal(signal.SIGTERM)  # mid-start: moto spawned, PostgreSQL initialising
+        up.send_signal(sig)  # mid-start: moto spawned, PostgreSQL initialising
 
-        assert up.wait(timeout=60) != 0
+        code = up.wait(timeout=60)
+        stderr = up.stderr.read() if up.stderr else ""
+        assert code != 0 and "Traceback" not in stderr, stderr
+        if sig == signal.SIGINT:  # Ctrl-C: one word and the shell's code for SIGINT
+            assert code == 130 and "interrupted" in stderr
         assert not (state_dir / "stack.json").exists()
         # Only the reusable copy of the PostgreSQL binaries may stay (made when the wheel's folder is not
         # reachable by `nobody`); it must be complete, never a half-copied staging folder.

@@ -106,8 +106,16 @@ def tls_terminator(upstream_port: int, certs: Certificates) -> Iterator[int]:
     thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
     thread.start()
     ready.wait(10)
+    async def shutdown() -> None:
+        server = holder["server"]
+        server.close()  # type: ignore[attr-defined]
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            task.cancel()
+
     try:
         yield int(holder["port"])  # type: ignore[call-overload]
     finally:
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
