@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from .csvblocks import BLOCK_BYTES, MAX_RECORD_BYTES
+from .decompress import MAX_DECOMPRESSED_BYTES
 from .errors import ConfigurationError
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -30,10 +32,10 @@ class Settings:
     ingest_prefix: str = ""
     quarantine_prefix: str | None = None
     quarantine_bucket: str | None = None  # None: the ingested object's own bucket
-    block_bytes: int = 4 * 1024 * 1024
-    max_record_bytes: int = 1024 * 1024
+    block_bytes: int = BLOCK_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
     max_object_bytes: int = 10 * 1024**3
-    max_decompressed_bytes: int = 20 * 1024**3
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES
     max_errors_in_message: int = 50
     redact_values: bool = False
     deadline_margin_ms: int = 10_000

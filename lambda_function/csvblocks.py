@@ -22,12 +22,16 @@ QUOTE_BYTE = b'"'
 BOM = b"\xef\xbb\xbf"
 
 
+BLOCK_BYTES = 4 * 1024 * 1024  # BLOCK_BYTES's default: one place for the handler, validate and the CLI
+MAX_RECORD_BYTES = 1024 * 1024  # MAX_RECORD_BYTES's default
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Caps that keep memory and time bounded whatever the file holds."""
 
-    block_bytes: int = 4 * 1024 * 1024
-    max_record_bytes: int = 1024 * 1024
+    block_bytes: int = BLOCK_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from .errors import FileRejected, RowError
 
 MAX_GZIP_RATIO = 200  # real CSVs compress 5-50x; a bomb compresses about 1000x
 RATIO_GRACE_BYTES = 64 * 1024 * 1024
+MAX_DECOMPRESSED_BYTES = 20 * 1024**3  # MAX_DECOMPRESSED_BYTES's default
 
 
 def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 1024,

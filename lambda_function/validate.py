@@ -20,7 +20,7 @@ from pandera.errors import SchemaErrors
 
 from .contract.model import Contract
 from .csvblocks import Block, CsvReader, Header, Limits
-from .decompress import gunzip
+from .decompress import MAX_DECOMPRESSED_BYTES, gunzip
 from .errors import FileRejected, RowError
 from .header import header_errors
 from .rejects import RejectedRecords
@@ -254,7 +254,8 @@ class CheckedCsv:
     """
 
     def __init__(self, chunks: Iterable[bytes], contract: Contract, *, gzipped: bool = False,
-                 limits: Limits | None = None, max_decompressed: int = 20 * 1024**3, today: date | None = None,
+                 limits: Limits | None = None, max_decompressed: int = MAX_DECOMPRESSED_BYTES,
+                 today: date | None = None,
                  now: datetime | None = None, key_lookup: KeyLookup | None = None) -> None:
         if gzipped:
             chunks = gunzip(chunks, max_decompressed)

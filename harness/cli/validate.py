@@ -21,9 +21,8 @@ from rich.table import Table
 from lambda_function import load_contracts, validate_stream
 from lambda_function.contract import Contract, is_gzip_key
 from lambda_function.errors import ConfigurationError, place
+from lambda_function.extract import CHUNK_BYTES  # read as the handler streams S3
 from lambda_function.validate import ValidationResult
-
-READ_BYTES = 1024 * 1024
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 def _chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as f:
-        while chunk := f.read(READ_BYTES):
+        while chunk := f.read(CHUNK_BYTES):
             yield chunk
 
 

@@ -50,7 +50,7 @@ def runtime_for(
     sns = stack_client(stack, "sns")
 
     def publish_failure(record: dict[str, Any]) -> None:
-        # The function's on-failure destination is the outcome topic itself (DESIGN.md).
+        # The function's on-failure destination is the outcome topic itself, as in the harness's stack.
         sns.publish(TopicArn=stack.topic_arn, Message=json.dumps(record))
 
     return LambdaRuntime(config, handler, publish_failure=publish_failure, log_stream=log_stream)

@@ -58,7 +58,7 @@ def libpq_url(database_url: str) -> str:
 
 @dataclass(frozen=True)
 class StackInfo:
-    """The public face of a stack: exactly the fields of `.harness/stack.json` (see DESIGN.md)."""
+    """The public face of a stack: the fields of `.harness/stack.json` (README, The harness CLI)."""
 
     backend: str
     aws_endpoint_url: str
@@ -113,6 +113,6 @@ class StackInfo:
         return self if not folder else replace(self, table_contracts=str(Path(folder).resolve()))
 
 
-# What every stack.json holds (DESIGN.md); later fields are optional.
+# What every stack.json holds; table_contracts is written only when `up --contracts` set it.
 _REQUIRED = ("backend", "aws_endpoint_url", "region", "bucket", "topic_arn", "events_queue_url",
              "notifications_queue_url", "database_url")
