@@ -6,7 +6,6 @@ metric and alarm catch, before anything is loaded.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,12 +167,16 @@ def database_url(settings: Settings, secrets_client_factory: Any) -> URL:
         return url.set(password=None) if settings.db_iam_auth else url
     secret: dict[str, Any] = {}
     if settings.db_secret_arn:
-        try:
-            raw = secrets_client_factory().get_secret_value(SecretId=settings.db_secret_arn)["SecretString"]
-            secret = json.loads(raw)
-            if not isinstance(secret, dict):
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import TransformParameterError
+
+        try:  # Powertools' provider: one fetch per container (cached), JSON decoded by it
+            fetched = SecretsProvider(boto3_client=secrets_client_factory()).get(
+                settings.db_secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+            if not isinstance(fetched, dict):
                 raise TypeError("not an object")
-        except (KeyError, ValueError, TypeError) as exc:
+            secret = fetched
+        except (TransformParameterError, TypeError) as exc:
             raise ConfigurationError(f"DB_SECRET_ARN must hold a JSON object ({type(exc).__name__})") from None
     host = secret.get("host") or settings.db_host
     user = secret.get("username") or settings.db_user
@@ -198,6 +201,9 @@ def tls_connect_args(settings: Settings) -> dict[str, str]:
         args["sslnegotiation"] = settings.db_sslnegotiation
     return args
 
+
+# The secret is read when a runtime is built (once per warm container); a rotated password needs a new one.
+SECRET_MAX_AGE_SECONDS = 3600
 
 # libpq's words for a TLS failure that only an operator can fix (never a transient outage).
 _TLS_FAILURES = ("certificate verify failed", "does not match host name", "root certificate file",

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 
@@ -21,7 +22,7 @@ from .config import Settings, database_url, iam_token_hook, load_settings, tls_c
 from .contract import Whitelist, load_contracts
 from .deadline import Deadline
 from .errors import ConfigurationError, TransientError
-from .events import Ignored, decode
+from .events import Delivery, Ignored, decode
 from .pipeline import Clients, process
 from .scrub import Scrubber
 
@@ -97,35 +98,43 @@ def handle(event: Any, context: Any, rt: Runtime) -> dict[str, Any]:
     deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None), rt.settings.deadline_margin_ms)
     deliveries, from_sqs = decode(event)
     outcomes: list[dict[str, Any]] = []
-    failed_messages: list[str] = []
-    for delivery in deliveries:
+    if not from_sqs:  # one delivery: transient trouble raises, so Lambda retries the event
         try:
-            for item in delivery.items:
-                if isinstance(item, Ignored):
-                    logger.info("ignored record", extra={"reason": item.reason})
-                    continue
-                quarantine = rt.settings.quarantine_prefix
-                if quarantine and item.key.startswith(quarantine):
-                    logger.info("ignored quarantined object", extra={"key": item.key})
-                    continue
-                body = process(item, rt.whitelist, rt.clients, rt.settings, request_id, deadline)
-                _record(body)
-                outcomes.append(body)
-        except Exception as exc:
-            message = rt.scrubber.text(f"{type(exc).__name__}: {exc}")
-            logger.error("delivery not processed; it will be retried", extra={"error": message,
-                                                                                "message_id": delivery.message_id})
-            metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
-            if from_sqs and delivery.message_id is not None:
-                failed_messages.append(delivery.message_id)
+            _deliver(deliveries[0], rt, request_id, deadline, outcomes)
+        except TransientError as exc:
+            raise TransientError(rt.scrubber.text(str(exc))) from None
+        return {"outcomes": outcomes}
+    # An SQS batch: each message on its own (Powertools' partial batch response); a failed one returns to
+    # the queue alone, and a malformed one was already turned into an ignored item by decode().
+    by_id = {d.message_id: d for d in deliveries}
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(
+        event, lambda record: _deliver(by_id[record.message_id], rt, request_id, deadline, outcomes), processor,
+        context)
+    return {"outcomes": outcomes, "batchItemFailures": list(response.get("batchItemFailures", []))}
+
+
+def _deliver(delivery: Delivery, rt: Runtime, request_id: str, deadline: Deadline,
+             outcomes: list[dict[str, Any]]) -> None:
+    """Every object of one delivery through the pipeline; logs (scrubbed) and re-raises what stops it."""
+    try:
+        for item in delivery.items:
+            if isinstance(item, Ignored):
+                logger.info("ignored record", extra={"reason": item.reason})
                 continue
-            if isinstance(exc, TransientError):
-                raise TransientError(rt.scrubber.text(str(exc))) from None
-            raise
-    result: dict[str, Any] = {"outcomes": outcomes}
-    if from_sqs:
-        result["batchItemFailures"] = [{"itemIdentifier": m} for m in failed_messages]
-    return result
+            quarantine = rt.settings.quarantine_prefix
+            if quarantine and item.key.startswith(quarantine):
+                logger.info("ignored quarantined object", extra={"key": item.key})
+                continue
+            body = process(item, rt.whitelist, rt.clients, rt.settings, request_id, deadline)
+            _record(body)
+            outcomes.append(body)
+    except Exception as exc:
+        message = rt.scrubber.text(f"{type(exc).__name__}: {exc}")
+        logger.error("delivery not processed; it will be retried", extra={"error": message,
+                                                                            "message_id": delivery.message_id})
+        metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
+        raise
 
 
 def _record(body: dict[str, Any]) -> None:
