@@ -5,14 +5,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: venv test demo lint clean
+.PHONY: venv test demo lint lock clean
 
 # uv resolves and installs in seconds what pip takes a minute for; tox-uv (in the dev extra) makes
-# tox build its environments with uv too.
-$(STAMP): pyproject.toml
+# tox build its environments with uv too. constraints-dev.txt pins every dev dependency (regenerate
+# with `make lock`); tox's environments use it too (UV_CONSTRAINT in tox.ini). Without uv: pip.
+$(STAMP): pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.4'
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.4' \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints-dev.txt -e '.[dev]' \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -26,6 +28,9 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lambda_function harness fixtures tests
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o constraints-dev.txt
 
 clean:
 	rm -rf $(VENV) .tox .harness build dist
