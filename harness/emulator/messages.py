@@ -14,23 +14,15 @@ from typing import Any
 
 from harness.emulator.replay import parse_envelope
 from harness.stack import StackInfo, stack_client
+from harness.stack.provision import drain_queue
 
 LOG_FILE = "messages.jsonl"
 
 
 def drain(stack: StackInfo, wait_seconds: int = 0) -> list[dict[str, Any]]:
     """Every notification waiting on the capture queue (subject, attributes, message), removed from it."""
-    sqs = stack_client(stack, "sqs")
-    url = stack.notifications_queue_url
-    taken: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                    WaitTimeSeconds=wait_seconds if not taken else 0).get("Messages", [])
-        if not batch:
-            return taken
-        for message in batch:
-            taken.append(parse_envelope(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    taken = drain_queue(stack_client(stack, "sqs"), stack.notifications_queue_url, wait_seconds=wait_seconds)
+    return [parse_envelope(m["Body"]) for m in taken]
 
 
 def record(directory: Path, notifications: Iterable[dict[str, Any]]) -> None:

@@ -20,7 +20,7 @@ from boto3.s3.transfer import TransferConfig
 from harness.emulator.replay import parse_envelope
 from harness.emulator.trigger import S3Notification
 from harness.stack import StackInfo, stack_client
-from harness.stack.provision import allow_sender, create_bucket, create_queue
+from harness.stack.provision import allow_sender, create_bucket, create_queue, drain_queue
 
 MULTIPART = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
 
@@ -65,44 +65,20 @@ class Lane:
 
     def events(self, wait_for: int = 1, timeout: float = 20.0, settle: float = 0.3) -> list[S3Notification]:
         """Every S3 event in the lane's queue: wait for `wait_for`, then `settle` seconds for extras."""
-        taken: list[S3Notification] = []
-        deadline = time.monotonic() + timeout
-        settled: float | None = None
-        while time.monotonic() < (settled or deadline):
-            wait = 0 if settled else 1
-            got = self.sqs.receive_message(QueueUrl=self.events_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait).get(
-                "Messages", []
-            )
-            for m in got:
-                taken.append(S3Notification(m["ReceiptHandle"], json.loads(m["Body"])))
-                self.sqs.delete_message(QueueUrl=self.events_url, ReceiptHandle=m["ReceiptHandle"])
-            if settled is None and len(taken) >= wait_for:
-                settled = time.monotonic() + settle
-            if not got and settled:
-                time.sleep(0.05)
-        return taken
+        taken = self._settled(self.events_url, wait_for, timeout, settle)
+        return [S3Notification(m["ReceiptHandle"], json.loads(m["Body"])) for m in taken]
 
     def messages(self, expect: int = 0, settle: float = 0.2, timeout: float = 10.0) -> list[dict[str, Any]]:
         """SNS messages on the lane's topic, as `{subject, attributes, message}`.
 
         Waits up to `timeout` for `expect` of them, then `settle` seconds for any unexpected extra.
         """
-        out: list[dict[str, Any]] = []
-        started = time.monotonic()
-        deadline = started + settle
-        while True:
-            if len(out) < expect and time.monotonic() < started + timeout:
-                deadline = time.monotonic() + settle
-            got = self.sqs.receive_message(QueueUrl=self.capture_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-                "Messages", []
-            )
-            for m in got:
-                out.append(parse_envelope(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.capture_url, ReceiptHandle=m["ReceiptHandle"])
-            if not got:
-                if time.monotonic() >= deadline:
-                    return out
-                time.sleep(0.1)
+        return [parse_envelope(m["Body"]) for m in self._settled(self.capture_url, expect, timeout, settle)]
+
+    def _settled(self, url: str, expect: int, timeout: float, settle: float) -> list[dict[str, Any]]:
+        taken = drain_queue(self.sqs, url, wait_seconds=1 if expect else 0, expect=expect, timeout=timeout)
+        time.sleep(settle)  # S3 delivers at least once and moto reports multipart uploads twice: extras
+        return taken + drain_queue(self.sqs, url)
 
     # -- database -----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Tables are not created here: the handler creates them from its own spec on first
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,7 @@ def provision(
             Attributes={"RawMessageDelivery": "false"},
         )
         # S3 sends an s3:TestEvent when notifications are configured; start with empty queues.
-        _drain(sqs, events_url)
+        drain_queue(sqs, events_url)
     except Exception as exc:
         raise StackError(f"provisioning against {endpoint_url or 'AWS'} failed: {exc}") from exc
     return ProvisionedResources(
@@ -128,12 +129,22 @@ def allow_sender(sqs: Any, queue_url: str, queue_arn: str, service: str, source_
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
 
 
-def _drain(sqs: Any, queue_url: str) -> None:
+def drain_queue(sqs: Any, queue_url: str, *, wait_seconds: float = 0, expect: int = 0,
+                timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Take messages off a queue, deleting each, until it is empty: the one drain every part uses.
+
+    The first receive long-polls `wait_seconds`; with `expect`, receiving goes on (long-polling) until that
+    many arrived or `timeout` seconds passed. Returns the SQS messages in the order received.
+    """
+    taken: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        )
-        if not messages:
-            return
-        for message in messages:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        waiting = not taken or len(taken) < expect
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                    WaitTimeSeconds=int(wait_seconds) if waiting else 0).get("Messages", [])
+        if batch:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+            taken.extend(batch)
+        elif len(taken) >= expect or time.monotonic() >= deadline:
+            return taken

@@ -14,19 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from harness.stack import StackInfo, backend_name, stack_client
+from harness.stack.provision import drain_queue
 
 
 def _receive_all(sqs: Any, queue_url: str, wait_seconds: int = 2) -> list[dict[str, Any]]:
-    received: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds)
-        messages = batch.get("Messages", [])
-        if not messages:
-            return received
-        for message in messages:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        received.extend(messages)
-        wait_seconds = 0
+    return drain_queue(sqs, queue_url, wait_seconds=wait_seconds)
 
 
 def _process_uid(pid: int) -> int:

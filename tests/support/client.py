@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,21 +19,13 @@ import sqlalchemy as sa
 import lambda_function
 from harness.emulator.runtime import LambdaContext
 from harness.stack import StackInfo, stack_client
+from harness.stack.provision import drain_queue
 
 
 def receive_bodies(stack: StackInfo, queue_url: str, expect: int, timeout: int = 10) -> list[dict[str, Any]]:
     """Take messages off a stack's queue until `expect` bodies arrived or about `timeout` seconds passed."""
-    sqs = stack_client(stack, "sqs")
-    bodies: list[dict[str, Any]] = []
-    for _ in range(timeout):
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-            "Messages", []
-        ):
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        if len(bodies) >= expect:
-            break
-    return bodies
+    taken = drain_queue(stack_client(stack, "sqs"), queue_url, wait_seconds=1, expect=expect, timeout=timeout)
+    return [json.loads(m["Body"]) for m in taken]
 
 
 @dataclass
@@ -78,27 +69,14 @@ class IngestClient:
         return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def _drain(self, url: str, wait: float = 0.0) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        while True:
-            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=int(wait)).get("Messages", [])
-            if not got:
-                return out
-            out.extend(got)
-            self.sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
-            wait = 0
+        return drain_queue(self.sqs, url, wait_seconds=wait)
 
     def upload(self, key: str, data: bytes) -> dict[str, Any]:
         return self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
 
     def real_events(self, expect: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The S3 events moto delivered to our queue (as the SQS messages carrying them)."""
-        messages: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while len(messages) < expect and time.monotonic() < deadline:
-            messages.extend(self._drain(self.events_queue, wait=1))
-        return messages
+        return drain_queue(self.sqs, self.events_queue, wait_seconds=1, expect=expect, timeout=timeout)
 
     def s3_event(self, key: str, etag: str | None = None, *, encoding: str = "aws", version_id: str | None = None,
                  sequencer: str | None = None, event_name: str = "ObjectCreated:Put") -> dict[str, Any]:
