@@ -6,9 +6,10 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from tests.support.client import IngestClient
-from tests.support.reliability_worker import invoke_at
+from tests.support.reliability_worker import invoke_at, invoke_when
 
 
 def _run_together(jobs: list[tuple[dict, dict]]) -> list[dict]:
@@ -94,6 +95,12 @@ class _Watcher:
                 conn.rollback()
                 time.sleep(0.01)
 
+    def wait_for(self, condition: Any, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not (self.samples and condition(*self.samples[-1])):
+            assert time.monotonic() < deadline, f"not seen within {timeout}s: {self.samples[-5:]}"
+            time.sleep(0.005)
+
     def __enter__(self) -> _Watcher:
         self._thread.start()
         return self
@@ -142,14 +149,28 @@ def test_a_replace_waits_for_a_running_append_and_a_later_append_waits_for_it(
         (default_folder() / "users.yaml").read_text().replace("file: users.csv", 'match: "users-add-*.csv"')
         .replace("mode: replace", "mode: append"))
     monkeypatch.setenv("TABLE_CONTRACTS", str(tmp_path))
-    big_append = make_csv("users", rows=150_000, seed=52).data       # ids 761,251..911,250
+    big_append = make_csv("users", rows=300_000, seed=52).data       # ids 761,251..1,061,250
     replacing = make_csv("users", rows=5_000, seed=53).data          # ids 1,372,061..1,377,060
     later_append = make_csv("users", rows=5_000, seed=54).data       # ids 1,949,821..1,954,820
-    env_jobs = [("users-add-1.csv", big_append, 0.0), ("users.csv", replacing, 0.4),
-                ("users-add-2.csv", later_append, 0.8)]
+    jobs = []
+    for key, data in [("x/users-add-1.csv", big_append), ("x/users.csv", replacing),
+                      ("x/users-add-2.csv", later_append)]:
+        put = client.upload(key, data)
+        jobs.append((_env(client), client.s3_event(key, put["ETag"])))
+    client.real_events(expect=len(jobs))
+    go = [tmp_path / f"go-{i}" for i in range(len(jobs))]
 
-    with _Watcher(client, "users") as watcher:
-        results = _jobs_at(client, [(f"x/{k}", d, delay) for k, d, delay in env_jobs])
+    # Each step starts when the previous one is seen in pg_stat_activity, not after a guessed delay.
+    with _Watcher(client, "users") as watcher, ProcessPoolExecutor(
+            len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(invoke_when, env, event, str(flag)) for (env, event), flag in zip(jobs, go, strict=True)]
+        go[0].touch()
+        watcher.wait_for(lambda copying, waiting: copying >= 1)   # the append holds the table (shared)
+        go[1].touch()
+        watcher.wait_for(lambda copying, waiting: waiting >= 1)   # the replace waits for it
+        go[2].touch()
+        watcher.wait_for(lambda copying, waiting: waiting >= 2)   # and the later append waits behind it
+        results = [f.result(timeout=180) for f in futures]
 
     assert [r["outcomes"][0]["status"] for r in results] == ["SUCCEEDED"] * 3, results
     assert max(copying for copying, _ in watcher.samples) == 1, "a replace never shares the table"

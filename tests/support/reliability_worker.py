@@ -19,3 +19,18 @@ def invoke_at(env: dict[str, str], event: dict[str, Any], start_at: float) -> di
         return lambda_function.lambda_handler(event, LambdaContext.fresh())
     except Exception as exc:  # reported, not raised: the parent asserts on it
         return {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+
+
+def invoke_when(env: dict[str, str], event: dict[str, Any], go_file: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Like `invoke_at`, but start when the parent creates `go_file`: it orders invocations by what it saw."""
+    os.environ.update(env)
+    import lambda_function
+    from harness.emulator.runtime import LambdaContext
+
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(go_file) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        return lambda_function.lambda_handler(event, LambdaContext.fresh())
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
