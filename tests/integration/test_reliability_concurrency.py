@@ -111,27 +111,33 @@ class _Watcher:
         self._engine.dispose()
 
 
-def _jobs_at(client: IngestClient, uploads: list[tuple[str, bytes, float]]) -> list[dict]:
-    """Invoke each (key, data, delay) in its own process, each starting `delay` seconds after the others."""
-    jobs = []
-    for key, data, delay in uploads:
-        put = client.upload(key, data)
-        jobs.append((_env(client), client.s3_event(key, put["ETag"]), delay))
-    client.real_events(expect=len(jobs))
-    start_at = time.time() + 4.0
-    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(invoke_at, env, event, start_at + delay) for env, event, delay in jobs]
-        return [f.result(timeout=180) for f in futures]
+def _wait_ready(go: list[Any], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(flag.with_name(flag.name + ".ready").exists() for flag in go):
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.01)
 
 
-def test_two_appends_into_one_table_are_inside_copy_at_the_same_time(client: IngestClient, make_csv):
+def test_two_appends_into_one_table_are_inside_copy_at_the_same_time(client: IngestClient, make_csv, tmp_path):
     files = [make_csv("test", rows=150_000, seed=70 + i).data for i in range(2)]
     # The table exists already (the first load into a new table creates it while others wait: load.py).
     assert client.ingest("first/test.csv", make_csv("test", rows=10, seed=69).data)["status"] == "SUCCEEDED"
     client.messages()
 
-    with _Watcher(client, "test") as watcher:
-        results = _jobs_at(client, [(f"a{i}/test.csv", data, 0.0) for i, data in enumerate(files)])
+    jobs = []
+    for i, data in enumerate(files):
+        put = client.upload(f"a{i}/test.csv", data)
+        jobs.append((_env(client), client.s3_event(f"a{i}/test.csv", put["ETag"])))
+    client.real_events(expect=len(jobs))
+    go = [tmp_path / f"go-{i}" for i in range(len(jobs))]
+
+    with _Watcher(client, "test") as watcher, ProcessPoolExecutor(
+            len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(invoke_when, env, event, str(flag)) for (env, event), flag in zip(jobs, go, strict=True)]
+        _wait_ready(go)  # both have imported the handler, whatever the machine's load
+        for flag in go:
+            flag.touch()
+        results = [f.result(timeout=180) for f in futures]
 
     assert [r["outcomes"][0]["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED"], results
     assert max(copying for copying, _ in watcher.samples) == 2, "appends share the table: both COPY at once"

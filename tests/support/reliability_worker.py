@@ -22,11 +22,13 @@ def invoke_at(env: dict[str, str], event: dict[str, Any], start_at: float) -> di
 
 
 def invoke_when(env: dict[str, str], event: dict[str, Any], go_file: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Like `invoke_at`, but start when the parent creates `go_file`: it orders invocations by what it saw."""
+    """Like `invoke_at`, but start when the parent creates `go_file` (it orders invocations by what it saw);
+    `go_file`.ready tells the parent this worker has imported the handler and waits."""
     os.environ.update(env)
     import lambda_function
     from harness.emulator.runtime import LambdaContext
 
+    open(go_file + ".ready", "w").close()
     deadline = time.monotonic() + timeout
     while not os.path.exists(go_file) and time.monotonic() < deadline:
         time.sleep(0.005)
