@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psutil
@@ -90,13 +90,22 @@ def _signal(record: ProcessRecord, sig: signal.Signals) -> None:
         os.kill(record.pid, sig)
 
 
-def _wait_gone(record: ProcessRecord, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not is_alive(record):
+def poll_until(check: Callable[[], bool], *, timeout: float, interval: float,
+               alive: Callable[[], bool] | None = None) -> bool:
+    """The one wait loop: True once `check()` holds; False after `timeout`, or as soon as `alive()` is False."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if alive is not None and not alive():
+            return False
+        if check():
             return True
-        time.sleep(0.02)
-    return not is_alive(record)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def _wait_gone(record: ProcessRecord, seconds: float) -> bool:
+    return poll_until(lambda: not is_alive(record), timeout=seconds, interval=0.02)
 
 
 def _reap(pid: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 from harness.stack.errors import StackError
 from harness.stack.info import DUMMY_CREDENTIALS, ProcessRecord
 from harness.stack.ports import LOOPBACK, free_port
-from harness.stack.processes import is_alive, spawn_detached, stop_process, tail
+from harness.stack.processes import is_alive, poll_until, spawn_detached, stop_process, tail
 
 READY_TIMEOUT_SECONDS = 30.0
 
@@ -37,13 +36,11 @@ def spawn_moto(temp_dir: Path) -> RunningMoto:
 
 
 def wait_moto_ready(moto: RunningMoto, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if not is_alive(moto.process):
-            raise StackError(f"moto server exited during start:\n{tail(log_path)}")
-        if moto_answers(moto.endpoint_url):
-            return
-        time.sleep(0.05)
+    if poll_until(lambda: moto_answers(moto.endpoint_url), timeout=READY_TIMEOUT_SECONDS, interval=0.05,
+                  alive=lambda: is_alive(moto.process)):
+        return
+    if not is_alive(moto.process):
+        raise StackError(f"moto server exited during start:\n{tail(log_path)}")
     stop_process(moto.process, signal.SIGTERM, 5.0)
     raise StackError(f"moto server did not answer in {READY_TIMEOUT_SECONDS:.0f}s:\n{tail(log_path)}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 from harness.stack.errors import StackError
 from harness.stack.info import ProcessRecord
 from harness.stack.ports import LOOPBACK, free_port
-from harness.stack.processes import is_alive, spawn_detached, stop_process, tail
+from harness.stack.processes import is_alive, poll_until, spawn_detached, stop_process, tail
 
 READY_TIMEOUT_SECONDS = 60.0
 SERVICES = ("s3", "sns", "sqs")
@@ -72,13 +71,11 @@ def spawn_localstack(python: Path, root: Path) -> RunningLocalStack:
 
 
 def wait_localstack_ready(localstack: RunningLocalStack) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if not is_alive(localstack.process):
-            raise StackError(f"LocalStack exited during start:\n{tail(localstack.log_path)}")
-        if localstack_answers(localstack.endpoint_url):
-            return
-        time.sleep(0.1)
+    if poll_until(lambda: localstack_answers(localstack.endpoint_url), timeout=READY_TIMEOUT_SECONDS, interval=0.1,
+                  alive=lambda: is_alive(localstack.process)):
+        return
+    if not is_alive(localstack.process):
+        raise StackError(f"LocalStack exited during start:\n{tail(localstack.log_path)}")
     stop_localstack(localstack.process)
     raise StackError(
         f"LocalStack did not report {', '.join(SERVICES)} running in {READY_TIMEOUT_SECONDS:.0f}s:\n"

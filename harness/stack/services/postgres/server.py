@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import psycopg
 from harness.stack.errors import StackError
 from harness.stack.info import ProcessRecord
 from harness.stack.ports import LOOPBACK, free_port
-from harness.stack.processes import is_alive, spawn_detached, stop_process, tail
+from harness.stack.processes import is_alive, poll_until, spawn_detached, stop_process, tail
 from harness.stack.services.postgres.binaries import bin_dir_for
 from harness.stack.services.postgres.run_as import RunAs, postgres_run_as
 from harness.stack.services.postgres.shm import remove_orphaned_segment
@@ -150,18 +149,15 @@ def _start_server(bin_dir: Path, temp_dir: Path, run_as: RunAs | None) -> tuple[
 def _wait_accepting(record: ProcessRecord, socket_dir: Path, port: int) -> bool:
     # The server writes "ready" into postmaster.pid's status line once it accepts connections.
     pid_file = socket_dir.parent / "data" / "postmaster.pid"
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if not is_alive(record):
-            return False
+
+    def ready() -> bool:
         try:
             lines = pid_file.read_text().splitlines()
         except (FileNotFoundError, PermissionError):
-            lines = []
-        if len(lines) >= 8 and lines[7].strip() == "ready" and lines[3].strip() == str(port):
-            return True
-        time.sleep(0.02)
-    return False
+            return False
+        return len(lines) >= 8 and lines[7].strip() == "ready" and lines[3].strip() == str(port)
+
+    return poll_until(ready, timeout=READY_TIMEOUT_SECONDS, interval=0.02, alive=lambda: is_alive(record))
 
 
 def _create_database(port: int, password: str, database: str) -> None:
