@@ -6,9 +6,7 @@ see each other's events, messages or tables while sharing one moto server and on
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 
 import lambda_function
 from harness.emulator.runtime import LambdaContext
+from harness.scenarios.lane import Lane
 from harness.stack import StackInfo, stack_client
 from harness.stack.provision import drain_queue
 
@@ -36,37 +35,21 @@ class Message:
 
 
 class IngestClient:
+    """A test's own lane on the session stack (harness.scenarios.lane.Lane: bucket, queues, topic, schema) with
+    the function's environment pointed at it, and the verbs tests speak: upload, ingest, invoke, messages."""
+
     def __init__(self, stack: StackInfo, monkeypatch: pytest.MonkeyPatch) -> None:
         self.stack = stack
-        self.s3 = stack_client(stack, "s3")
-        self.sqs = stack_client(stack, "sqs")
-        self.sns = stack_client(stack, "sns")
-        tag = uuid.uuid4().hex[:10]
-        self.bucket = f"t-{tag}"
-        self.schema = f"t_{tag}"
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.events_queue = self.sqs.create_queue(QueueName=f"events-{tag}")["QueueUrl"]
-        events_arn = self._queue_arn(self.events_queue)
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.bucket,
-            NotificationConfiguration={"QueueConfigurations": [
-                {"QueueArn": events_arn, "Events": ["s3:ObjectCreated:*"]}]},
-        )
-        self.topic_arn = self.sns.create_topic(Name=f"outcomes-{tag}")["TopicArn"]
-        self.capture_queue = self.sqs.create_queue(QueueName=f"capture-{tag}")["QueueUrl"]
-        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._queue_arn(self.capture_queue))
+        self.lane = Lane(stack, "test")
+        self.s3, self.sqs, self.sns, self.engine = self.lane.s3, self.lane.sqs, self.lane.sns, self.lane.engine
+        self.bucket, self.schema, self.topic_arn = self.lane.bucket, self.lane.schema, self.lane.topic_arn
+        self.events_queue, self.capture_queue = self.lane.events_url, self.lane.capture_url
         self._drain(self.events_queue)  # moto sends s3:TestEvent on configuration
-        for name, value in stack.lambda_environment().items():
+        for name, value in self.lane.environment().items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setenv("SNS_TOPIC_ARN", self.topic_arn)
-        monkeypatch.setenv("DB_SCHEMA", self.schema)
         monkeypatch.delenv("QUARANTINE_PREFIX", raising=False)  # tests that want it set it themselves
-        self.engine = sa.create_engine(stack.database_url)
 
     # -- S3 and events --------------------------------------------------------------------
-
-    def _queue_arn(self, url: str) -> str:
-        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def _drain(self, url: str, wait: float = 0.0) -> list[dict[str, Any]]:
         return drain_queue(self.sqs, url, wait_seconds=wait)
@@ -125,16 +108,13 @@ class IngestClient:
             for sql in statements:
                 conn.execute(sa.text(sql))
 
-    def count(self, table: str) -> int:
-        return int(self.query(f'SELECT count(*) FROM "{table}"')[0][0])
+    def count(self, table: str) -> int | None:
+        """Rows in the table, None when it does not exist."""
+        return self.lane.count(table)
 
     def checksum(self, table: str) -> str:
-        """A digest of the whole table's content (order-independent), to prove 'unchanged'."""
-        exists = self.query("SELECT to_regclass(:t) IS NOT NULL", t=f'"{self.schema}"."{table}"')[0][0]
-        if not exists:
-            return "absent"
-        rows = self.query(f'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) FROM "{table}" t')
-        return hashlib.sha256(str(rows).encode()).hexdigest()
+        """A digest of the whole table's content (order-independent), to prove 'unchanged'; "absent" if none."""
+        return self.lane.checksum(table)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.lane.close()
