@@ -34,7 +34,8 @@ def function_logs() -> Iterator[TextIO]:
         yield sink
 
 
-@pytest.mark.parametrize("scenario", [_param(s) for s in CATALOGUE + GENERATED])
+@pytest.mark.parametrize("scenario", [_param(s) for s in CATALOGUE] + [
+    pytest.param(s, id=s.name, marks=pytest.mark.contracts) for s in GENERATED])
 def test_scenario(stack: StackInfo, scenario: Scenario, function_logs: TextIO) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics")
