@@ -89,6 +89,7 @@ class BenchReport:
     import_seconds: list[float] = field(default_factory=list)
     machine: dict[str, Any] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)  # 1-minute load average sampled during the run
+    rejected_rows: int = 0  # of `rows`, set aside by the handler (bench --reject-every); the ideal loads all
 
     def rate(self, name: str) -> float:
         figures = self.pipelines.get(name)
@@ -116,6 +117,7 @@ class BenchReport:
             "seed": self.seed,
             "repeat": self.repeat,
             "file_bytes": self.file_bytes,
+            "rejected_rows": self.rejected_rows,
             "pipelines": {name: figures.to_dict() for name, figures in self.pipelines.items() if figures.seconds},
             "ratios": {k: None if v is None else round(v, 3) for k, v in self.ratios().items()},
             "memory": {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fixtures
+from fixtures.csvtext import parse, records_to_bytes
 from harness.bench.figures import HANDLER_COLD, HANDLER_WARM, IDEAL, NAIVE, BenchReport, PipelineFigures
 from harness.bench.pipelines import import_seconds, run_handler, run_ideal, run_naive, upload
 from harness.stack import StackInfo, ephemeral_stack
@@ -38,6 +39,7 @@ class BenchOptions:
     cache_dir: Path = CACHE_DIR
     handler_dir: Path | None = None  # measure another checkout's lambda_function (before/after figures)
     contracts: Path | None = None  # a folder of contracts (TABLE_CONTRACTS for the function too)
+    reject_every: int | None = None  # every Nth record gets a value the validator refuses (reject_rows tables)
 
     @property
     def small_rows(self) -> int:
@@ -62,13 +64,37 @@ def cached_file(options: BenchOptions, rows: int) -> Path:
     spec = _contract(options)
     # A contract of one's own is part of the file's identity: its source's digest is in the name.
     tag = "" if options.contracts is None else "-" + hashlib.sha256(Path(spec.source).read_bytes()).hexdigest()[:8]
-    path = options.cache_dir / f"{options.table}{tag}-{rows}-seed{options.seed}.csv"
+    bad = f"-bad{options.reject_every}" if options.reject_every else ""
+    path = options.cache_dir / f"{options.table}{tag}-{rows}-seed{options.seed}{bad}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         fixtures.write(partial, spec.table, rows, options.seed, contracts=options.contracts)
+        if options.reject_every:
+            spoil_every(partial, spec, options.reject_every)
         partial.replace(path)
     return path
+
+
+def spoil_every(path: Path, spec: Contract, every: int) -> int:
+    """Write NaN into the first real/double column of every `every`-th record: the validator refuses it
+    (finite numbers only) while PostgreSQL reads it, so the ideal COPY still loads every record."""
+    column = next((c.name for c in spec.columns if c.type.base in ("real", "double precision")), None)
+    if column is None:
+        raise ValueError(f"--reject-every needs a real or double precision column; {spec.table} has none")
+    if spec.on_error != "reject_rows":
+        raise ValueError(f"--reject-every needs a contract with on_error: reject_rows; {spec.table} has "
+                         f"{spec.on_error}")
+    header, *records = parse(path.read_bytes(), spec.delimiter)
+    index = header.index(column)
+    for n in range(every - 1, len(records), every):
+        records[n][index] = "NaN"
+    path.write_bytes(records_to_bytes([header, *records], spec.delimiter))
+    return len(records) // every
+
+
+def rejected_count(options: BenchOptions, rows: int) -> int:
+    return rows // options.reject_every if options.reject_every else 0
 
 
 def _contract(options: BenchOptions) -> Contract:
@@ -107,16 +133,18 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
     tick = progress or (lambda label: None)
     big, small, naive = (cached_file(options, n) for n in (options.rows, options.small_rows, options.naive_size))
     report = BenchReport(table=spec.table, rows=options.rows, seed=options.seed, repeat=options.repeat,
-                         file_bytes=big.stat().st_size, small_rows=options.small_rows, machine=machine_info())
+                         file_bytes=big.stat().st_size, small_rows=options.small_rows, machine=machine_info(),
+                         rejected_rows=rejected_count(options, options.rows))
     report.pipelines = {IDEAL: PipelineFigures(options.rows), HANDLER_COLD: PipelineFigures(options.rows),
                         HANDLER_WARM: PipelineFigures(options.rows), NAIVE: PipelineFigures(options.naive_size)}
     factory = stack_factory or (lambda: ephemeral_stack("embedded"))
     with factory() as started:
         stack = started.with_contracts(str(options.contracts) if options.contracts else None)
         name = spec.example_name()
-        big_obj = upload(stack, big, f"bench/cold/{name}", options.rows)
-        warm_obj = upload(stack, big, f"bench/warm/{name}", options.rows)
-        small_obj = upload(stack, small, f"bench/small/{name}", options.small_rows)
+        big_obj = upload(stack, big, f"bench/cold/{name}", options.rows, rejected_count(options, options.rows))
+        warm_obj = upload(stack, big, f"bench/warm/{name}", options.rows, rejected_count(options, options.rows))
+        small_obj = upload(stack, small, f"bench/small/{name}", options.small_rows,
+                           rejected_count(options, options.small_rows))
         naive_obj = upload(stack, naive, f"bench/naive/{name}", options.naive_size)
         _sample_load(report)
         tick("generate and upload the files")

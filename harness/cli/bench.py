@@ -36,11 +36,15 @@ def bench(
     contracts: Annotated[Path | None, typer.Option(
         "--contracts", envvar="TABLE_CONTRACTS", file_okay=False,
         help="Folder of table contracts [default: the bundled contracts/]")] = None,
+    reject_every: Annotated[int | None, typer.Option(
+        "--reject-every", min=2, help="reject_rows tables: every Nth record gets NaN in a double column (the "
+                                      "validator sets it aside, PostgreSQL would read it): 1000 = 0.1 %.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: rows/s, ratios, memory, import."""
     options = BenchOptions(table=table, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
-                           cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts)
+                           cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts,
+                           reject_every=reject_every)
     steps = plan_steps(options)
     stderr = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -80,3 +80,22 @@ def test_the_handler_rows_are_in_postgresql(stack: StackInfo, tmp_path: Path,
     assert seen == [300, 300]  # after the warm invocation (the table was emptied in between)
     assert run.cold_seconds > 0 and run.warm_seconds is not None and run.warm_seconds > 0
     assert run.cold_vmhwm_mb > 20
+
+
+def test_bench_with_rejected_rows_under_reject_rows(tmp_path: Path) -> None:
+    from lambda_function.contract import default_folder
+
+    folder = tmp_path / "contracts"
+    folder.mkdir()
+    text = (default_folder() / "test.yaml").read_text().replace("file: test.csv", "file: lab.csv")
+    (folder / "lab.yaml").write_text(text.replace("table: test", "table: lab")
+                                     + "on_error: reject_rows\nmax_rejected_ratio: 0.05\n")
+    args = ["bench", "--table", "lab", "--contracts", str(folder), "--rows", "2000", "--repeat", "1",
+            "--cache-dir", str(tmp_path / "cache"), "--json"]
+    result = CliRunner().invoke(app, [*args, "--reject-every", "100"])
+    assert result.exit_code == 0, result.output  # the handler runs are checked: PARTIAL, 1,980 rows loaded
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["rejected_rows"] == 20 and report["pipelines"]["ideal"]["rows"] == 2000
+    fail_mode = CliRunner().invoke(app, ["bench", "--rows", "2000", "--repeat", "1", "--cache-dir",
+                                         str(tmp_path / "cache"), "--reject-every", "100"])
+    assert fail_mode.exit_code == 1 and "reject_rows" in fail_mode.output
