@@ -153,8 +153,8 @@ def run_handler(stack: StackInfo, spec: Contract, obj: Uploaded, warm: Uploaded 
 
 
 def import_seconds() -> float:
-    """`import lambda_function` in a fresh interpreter (what a cold start pays before the handler runs)."""
-    code = ("import time; t = time.perf_counter(); import lambda_function; "
+    """Importing the handler in a fresh interpreter (what a cold start pays before the handler runs)."""
+    code = ("import time; t = time.perf_counter(); from lambda_function import lambda_handler; "
             "print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     return float(out.stdout.strip().splitlines()[-1])

@@ -11,12 +11,12 @@ from typing import Any
 
 def invoke_at(env: dict[str, str], event: dict[str, Any], start_at: float) -> dict[str, Any]:
     os.environ.update(env)
-    import lambda_function  # imported before the start line: cold start is not part of the race
     from harness.emulator.runtime import LambdaContext
+    from lambda_function import lambda_handler  # before the start line: cold start is not part of the race
 
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        return lambda_function.lambda_handler(event, LambdaContext.fresh())
+        return lambda_handler(event, LambdaContext.fresh())
     except Exception as exc:  # reported, not raised: the parent asserts on it
         return {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
 
@@ -25,14 +25,14 @@ def invoke_when(env: dict[str, str], event: dict[str, Any], go_file: str, timeou
     """Like `invoke_at`, but start when the parent creates `go_file` (it orders invocations by what it saw);
     `go_file`.ready tells the parent this worker has imported the handler and waits."""
     os.environ.update(env)
-    import lambda_function
     from harness.emulator.runtime import LambdaContext
+    from lambda_function import lambda_handler
 
     open(go_file + ".ready", "w").close()
     deadline = time.monotonic() + timeout
     while not os.path.exists(go_file) and time.monotonic() < deadline:
         time.sleep(0.005)
     try:
-        return lambda_function.lambda_handler(event, LambdaContext.fresh())
+        return lambda_handler(event, LambdaContext.fresh())
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
