@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from lambda_function.contract import Contract, load_contracts
 from lambda_function.csvblocks import Limits
+from lambda_function.errors import RowError
 from lambda_function.validate import ValidationResult, validate_stream
 
 TODAY = date(2024, 6, 1)
@@ -52,3 +54,17 @@ def chunked(data: bytes, size: int = 8192) -> list[bytes]:
 def validate(data: bytes, spec: Contract = USERS, *, today: date | None = TODAY, limits: Limits | None = None,
              gzipped: bool = False, chunk: int = 8192) -> ValidationResult:
     return validate_stream(chunked(data, chunk), spec, gzipped=gzipped, limits=limits, today=today)
+
+
+# users.csv as raw bytes, for the structure tests (header, quoting, line endings, size, gzip).
+HEADER = b"user_id,email,full_name,country_code,signup_date,is_active\n"
+ROW1 = b"1,ada@example.com,Ada Lovelace,GB,2024-01-15,true\n"
+ROW2 = b"2,alan@example.com,Alan Turing,GB,2024-01-16,false\n"
+ROW3 = b"3,grace@example.com,Grace Hopper,US,2024-01-17,TRUE\n"
+
+
+def only_error(result: Any) -> RowError:
+    """The one error of a result that must have failed with exactly one."""
+    assert not result.ok
+    [error] = result.errors
+    return error  # type: ignore[no-any-return]

@@ -11,19 +11,7 @@ import pytest
 from lambda_function.csvblocks import Limits
 from lambda_function.errors import FileRejected, RowError
 from lambda_function.validate import CheckedCsv, validate_stream
-from tests.support.csv_text import TODAY, USERS, csv_file, users_row, validate
-
-HEADER = b"user_id,email,full_name,country_code,signup_date,is_active\n"
-ROW1 = b"1,ada@example.com,Ada Lovelace,GB,2024-01-15,true\n"
-ROW2 = b"2,alan@example.com,Alan Turing,GB,2024-01-16,false\n"
-ROW3 = b"3,grace@example.com,Grace Hopper,US,2024-01-17,TRUE\n"
-
-
-def only_error(result) -> RowError:
-    assert not result.ok
-    [error] = result.errors
-    return error
-
+from tests.support.csv_text import HEADER, ROW1, ROW2, ROW3, TODAY, USERS, csv_file, only_error, users_row, validate
 
 # -- size limits -----------------------------------------------------------------------------
 
