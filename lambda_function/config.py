@@ -206,8 +206,9 @@ def tls_connect_args(settings: Settings) -> dict[str, str]:
 SECRET_MAX_AGE_SECONDS = 3600
 
 # libpq's words for a TLS failure that only an operator can fix (never a transient outage).
+# Not "SSL error" alone: "SSL error: unexpected eof" is a dropped connection, which a retry can fix.
 _TLS_FAILURES = ("certificate verify failed", "does not match host name", "root certificate file",
-                 "server does not support SSL", "SSL error", "certificate has expired", "self-signed certificate",
+                 "server does not support SSL", "certificate has expired", "self-signed certificate",
                  "unable to get local issuer certificate")
 
 

@@ -203,3 +203,4 @@ def test_a_tls_verification_failure_reads_as_configuration_not_an_outage() -> No
     assert message is not None and message.startswith("TLS to the database failed: SSL error: certificate verify")
     assert "DB_SSLMODE=verify-full" in message
     assert tls_problem("connection refused", settings) is None
+    assert tls_problem("SSL error: unexpected eof while reading", settings) is None  # a drop: retry helps
