@@ -1,4 +1,4 @@
-"""The outcome of one S3 record and the SNS message that reports it (DESIGN: "Outcomes and notifications")."""
+"""The outcome of one S3 record and the SNS message that reports it (README: "Outcomes and notifications")."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _shown_value(value: str | None, redact: bool) -> str | None:
 
 
 def message_body(outcome: Outcome, *, max_errors: int, redact: bool) -> dict[str, Any]:
-    """The JSON body: DESIGN's fields first, then context. Errors capped, values cut or redacted."""
+    """The JSON body: the documented fields first (README), then context. Errors capped, values cut or redacted."""
     shown = outcome.errors[:max_errors]
     total = max(outcome.error_count, len(outcome.errors))
     body: dict[str, Any] = {

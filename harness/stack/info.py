@@ -79,7 +79,7 @@ class StackInfo:
 
     def public_dict(self) -> dict[str, str]:
         public = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "runtime"}
-        if not self.table_contracts:  # only when `up --contracts` chose a folder: DESIGN's fields stay exact
+        if not self.table_contracts:  # only when `up --contracts` chose a folder: the documented fields stay exact
             del public["table_contracts"]
         return {**public, "pg_url": self.pg_url}
 

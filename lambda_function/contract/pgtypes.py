@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# DESIGN's names, in the order `harness contract show` lists them.
+# The type names a contract may use, in the order `harness contract show` lists them.
 SIMPLE_TYPES = ("smallint", "integer", "bigint", "real", "double precision", "boolean", "date", "timestamp",
                 "timestamptz", "uuid", "text")
 PARAMETRIC_TYPES = ("numeric(p,s)", "varchar(n)", "char(n)")
