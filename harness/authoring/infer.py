@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from lambda_function.contract.build import PG_IDENTIFIER_BYTES, RESERVED_TABLES
-from lambda_function.contract.pgtypes import MAX_NUMERIC_PRECISION, parse_type
+from lambda_function.contract.pgtypes import INTEGER_RANGES, MAX_NUMERIC_PRECISION, parse_type
 from lambda_function.rules import type_rule
 
 DELIMITERS = (",", ";", "|", "\t")
 HEADROOM = 10  # integers: the type must hold 10x the largest magnitude in the sample
 DECIMAL_HEADROOM_DIGITS = 2  # numeric(p,s): integer digits beyond the sample's longest
-_RANGES = (("smallint", 2**15 - 1), ("integer", 2**31 - 1), ("bigint", 2**63 - 1))
+_RANGES = tuple((kind, high) for kind, (_low, high) in INTEGER_RANGES.items())  # smallest first
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")

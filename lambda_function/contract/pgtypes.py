@@ -16,6 +16,9 @@ PARAMETRIC_TYPES = ("numeric(p,s)", "varchar(n)", "char(n)")
 KNOWN_TYPES = SIMPLE_TYPES + PARAMETRIC_TYPES
 
 INTEGER_TYPES = ("smallint", "integer", "bigint")
+# Each integer type's range, for the rule that checks it, the generator and `contract infer`.
+INTEGER_RANGES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1),
+                  "bigint": (-(2**63), 2**63 - 1)}
 FLOAT_TYPES = ("real", "double precision")
 NUMBER_TYPES = (*INTEGER_TYPES, "numeric", *FLOAT_TYPES)
 TEMPORAL_TYPES = ("date", "timestamp", "timestamptz")

@@ -16,21 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.pgtypes import PgType
+from ..contract.pgtypes import INTEGER_RANGES, PgType
 from .base import Clock, Parsed, TypeRule, text_keys
 from .vector import DOT, MINUS, PLUS, ZERO, Values, ascii_matrix, fullmatch, is_digit
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_RANGES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 SIGNED_DIGITS = "digits only, optional leading + or -"
 
 
 class IntegerRule(TypeRule):
     def __init__(self, pg: PgType) -> None:
         self.pg = pg
-        self.low, self.high = _RANGES[pg.base]
+        self.low, self.high = INTEGER_RANGES[pg.base]
         self.summary = f"whole number that fits {pg.base}"
 
     def parse(self, values: Values) -> Parsed:
