@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from .contract import Contract, ContractError, Whitelist, load_contracts
 
 if TYPE_CHECKING:
+    from .checking.validator import ValidationResult, validate_stream
     from .handler import lambda_handler
-    from .validate import ValidationResult, validate_stream
 
 __all__ = ["Contract", "ContractError", "ValidationResult", "Whitelist", "lambda_handler", "load_contracts",
            "validate_stream"]
-_LAZY = {"lambda_handler": ".handler", "validate_stream": ".validate", "ValidationResult": ".validate"}
+_LAZY = {"lambda_handler": ".handler", "validate_stream": ".checking", "ValidationResult": ".checking"}
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ metric and alarm catch, before anything is loaded.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +15,9 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from .csvblocks import BLOCK_BYTES, MAX_RECORD_BYTES
-from .decompress import MAX_DECOMPRESSED_BYTES
 from .errors import ConfigurationError
+from .reading.blocks import BLOCK_BYTES, MAX_RECORD_BYTES
+from .reading.decompress import MAX_DECOMPRESSED_BYTES
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -236,3 +237,29 @@ def iam_token_hook(url: URL, region: str | None, rds_client_factory: Any) -> Any
             DBHostname=url.host, Port=url.port or 5432, DBUsername=url.username, Region=region)
 
     return do_connect
+
+
+# Keep database credentials (passwords, RDS IAM tokens) out of logs, results and messages.
+_URL_PASSWORD = re.compile(r"(\w+(?:\+\w+)?://[^:/@\s]+:)([^@\s]+)(@)")
+# An RDS IAM token is a presigned URL without a scheme: host:port/?Action=connect&...&X-Amz-Signature=...
+_IAM_TOKEN = re.compile(r"[^\s'\"=]*\?Action=connect&[^\s'\"]*")
+_SIGNATURE = re.compile(r"(X-Amz-(?:Signature|Security-Token|Credential)=)[^&\s'\"]+")
+_PASSWORD_PARAM = re.compile(r"(password=)('[^']*'|\S+)")
+
+
+@dataclass(frozen=True)
+class Scrubber:
+    secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def for_url(cls, url: URL) -> Scrubber:
+        return cls(tuple(s for s in (url.password,) if s))
+
+    def text(self, text: str) -> str:
+        text = _URL_PASSWORD.sub(r"\1***\3", text)
+        text = _IAM_TOKEN.sub("***", text)
+        text = _SIGNATURE.sub(r"\1***", text)
+        text = _PASSWORD_PARAM.sub(r"\1***", text)
+        for secret in self.secrets:
+            text = text.replace(str(secret), "***")
+        return text

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .extract import ObjectRef
+from .reading.objects import ObjectRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 
-from .config import Settings, database_url, iam_token_hook, load_settings, tls_connect_args
+from .config import Scrubber, Settings, database_url, iam_token_hook, load_settings, tls_connect_args
 from .contract import Whitelist, load_contracts
-from .deadline import Deadline
 from .errors import ConfigurationError, TransientError
 from .events import Delivery, Ignored, decode
+from .job import Deadline
 from .pipeline import Clients, process
-from .scrub import Scrubber
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "csv-ingest"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "CsvIngest"),

@@ -15,18 +15,19 @@ import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
 
-from . import extract, ledger, quarantine
 from .config import Settings, tls_problem
 from .contract import Contract, Whitelist
-from .deadline import Deadline, DeadlineExceeded
 from .errors import ConfigurationError, FileRejected, RowError, StaleObject, TransientError
-from .extract import ObjectRef
-from .ingestion import Clients, Ingestion
-from .load import ensure_table
-from .locks import load_locks
-from .outcome import Outcome, Status, publish
-from .passes import Loaded, load_file
-from .sql import ident
+from .job import Clients, Deadline, DeadlineExceeded, Ingestion
+from .loading import ledger
+from .loading.ddl import ident
+from .loading.locks import load_locks
+from .loading.passes import Loaded, load_file
+from .loading.strategies import ensure_table
+from .outcome import quarantine
+from .outcome.message import Outcome, Status, publish
+from .reading import objects
+from .reading.objects import ObjectRef
 
 
 @dataclass
@@ -45,7 +46,7 @@ def process(ref: ObjectRef, whitelist: Whitelist, clients: Clients, settings: Se
         reason = f"not a whitelisted file name (accepted: {whitelist.accepted_names()})"
         return _publish_outcome(job, job.outcome(Status.REJECTED, reason=reason))
     try:
-        job.ref = extract.resolve(clients.s3, ref)
+        job.ref = objects.resolve(clients.s3, ref)
         result = _load_locked(job, contract)
     except StaleObject as exc:
         result = job.outcome(Status.SKIPPED, reason=str(exc))

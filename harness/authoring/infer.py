@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lambda_function.checking.rules import type_rule
 from lambda_function.contract.build import PG_IDENTIFIER_BYTES, RESERVED_TABLES
 from lambda_function.contract.pgtypes import INTEGER_RANGES, MAX_NUMERIC_PRECISION, parse_type
-from lambda_function.rules import type_rule
 
 DELIMITERS = (",", ";", "|", "\t")
 HEADROOM = 10  # integers: the type must hold 10x the largest magnitude in the sample

@@ -23,8 +23,8 @@ import psycopg
 
 from harness.stack import StackInfo, stack_client
 from lambda_function.contract import Contract
-from lambda_function.extract import CHUNK_BYTES  # the ideal pipeline streams S3 as the handler does
-from lambda_function.sql import copy_sql, create_table_sql, ident, qualified
+from lambda_function.loading.ddl import copy_sql, create_table_sql, ident, qualified
+from lambda_function.reading.objects import CHUNK_BYTES  # the ideal pipeline streams S3 as the handler does
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Run as a script, not with -m: with --handler-dir, PYTHONPATH names another checkout whose harness may differ.

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lambda_function import load_contracts, validate_stream
+from lambda_function.checking.validator import ValidationResult
 from lambda_function.contract import Contract, is_gzip_key
 from lambda_function.errors import ConfigurationError, place
-from lambda_function.extract import CHUNK_BYTES  # read as the handler streams S3
-from lambda_function.validate import ValidationResult
+from lambda_function.reading.objects import CHUNK_BYTES  # read as the handler streams S3
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..rules import rule_for
-from ..rules.constraints import TypeLength
+from ..checking.rules import rule_for
+from ..checking.rules.constraints import TypeLength
 from .model import Column, Contract
 
 

@@ -127,7 +127,7 @@ def _yaml_pitfalls(document: dict[Any, Any]) -> list[tuple[str, str]]:
 
 def _rule_problems(contract: Contract) -> list[tuple[str, str]]:
     """enum values must themselves pass the column's type and constraints (or no value could ever load)."""
-    from ..rules import rule_for  # the rules are built from the model, so they come after it
+    from ..checking.rules import rule_for  # the rules are built from the model, so they come after it
 
     problems = []
     for column in contract.columns:

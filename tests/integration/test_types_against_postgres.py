@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from lambda_function.checking.rules import rule_for
 from lambda_function.contract import load_contracts
-from lambda_function.rules import rule_for
 from tests.support.client import IngestClient
 
 TYPES = {

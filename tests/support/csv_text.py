@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from lambda_function.checking.validator import ValidationResult, validate_stream
 from lambda_function.contract import Contract, load_contracts
-from lambda_function.csvblocks import Limits
 from lambda_function.errors import RowError
-from lambda_function.validate import ValidationResult, validate_stream
+from lambda_function.reading.blocks import Limits
 
 TODAY = date(2024, 6, 1)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from lambda_function.config import Settings, load_settings
+from lambda_function.config import Scrubber, Settings, load_settings
 from lambda_function.errors import ConfigurationError
-from lambda_function.scrub import Scrubber
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ingest-outcomes"
 URL = "postgresql+psycopg://ingest:s3cr3t-Pw@db.internal:5432/warehouse"

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lambda_function.checking.rules import Clock, check_column, explain, rule_for
+from lambda_function.checking.validator import ValidationResult, validate_stream
 from lambda_function.contract import Contract, load_contracts
 from lambda_function.errors import RowError
-from lambda_function.rules import Clock, check_column, explain, rule_for
-from lambda_function.validate import ValidationResult, validate_stream
 
 TODAY = date(2024, 6, 1)
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -226,7 +226,7 @@ def test_today_and_now_default_to_this_moment_in_utc(every):
 def test_pattern_check_is_pythons_fullmatch_also_on_its_vectorised_path(pattern, texts):
     import re
 
-    from lambda_function.rules.constraints import Pattern
+    from lambda_function.checking.rules.constraints import Pattern
 
     got = Pattern(pattern, None).check(np.array(texts, dtype=object), None)  # type: ignore[arg-type]
 

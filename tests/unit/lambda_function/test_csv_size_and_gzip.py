@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambda_function.csvblocks import Limits
+from lambda_function.checking.validator import CheckedCsv, validate_stream
 from lambda_function.errors import FileRejected, RowError
-from lambda_function.validate import CheckedCsv, validate_stream
+from lambda_function.reading.blocks import Limits
 from tests.support.csv_text import HEADER, ROW1, ROW2, ROW3, TODAY, USERS, csv_file, only_error, users_row, validate
 
 # -- size limits -----------------------------------------------------------------------------

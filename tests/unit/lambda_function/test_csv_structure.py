@@ -7,9 +7,9 @@ import gzip
 
 import pytest
 
-from lambda_function.csvblocks import Limits
+from lambda_function.checking.validator import validate_stream
 from lambda_function.errors import RowError
-from lambda_function.validate import validate_stream
+from lambda_function.reading.blocks import Limits
 from tests.support.csv_text import (
     HEADER,
     ROW1,

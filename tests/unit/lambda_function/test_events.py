@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambda_function.events import Delivery, Ignored, decode
-from lambda_function.extract import ObjectRef
+from lambda_function.reading.objects import ObjectRef
 from tests.support.event_files import event_names, load_event, sqs_wrap
 
 

@@ -1,4 +1,4 @@
-"""lambda_function.outcome: the SNS message body and subject of each outcome, as DESIGN fixes them."""
+"""lambda_function.outcome.message: the SNS message body and subject of each outcome, as DESIGN fixes them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from lambda_function.errors import RowError
-from lambda_function.outcome import SNS_MAX_BYTES, Outcome, Status, message_body, publish, subject
+from lambda_function.outcome.message import SNS_MAX_BYTES, Outcome, Status, message_body, publish, subject
 
 DESIGN_FIELDS = {"status", "bucket", "key", "table", "mode", "rows_loaded", "rows_rejected", "errors",
                  "errors_truncated", "duration_ms", "request_id"}

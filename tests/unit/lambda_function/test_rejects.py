@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lambda_function.checking.validator import CheckedCsv, validate_stream
 from lambda_function.contract import Contract, load_contracts
-from lambda_function.csvblocks import CsvReader, Limits
-from lambda_function.validate import CheckedCsv, validate_stream
+from lambda_function.reading.blocks import CsvReader, Limits
 from tests.support.csv_text import GOOD_TEST, TEST, TODAY, chunked
 
 HEADER = ",".join(TEST.column_names)

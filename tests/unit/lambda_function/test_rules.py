@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import lambda_function.validate as validate_module
+import lambda_function.checking.validator as validate_module
+from lambda_function.checking.rules import check_column, explain, rule_for
+from lambda_function.checking.validator import CheckedCsv
 from lambda_function.contract import Contract
-from lambda_function.csvblocks import Limits
 from lambda_function.errors import RowError
-from lambda_function.rules import check_column, explain, rule_for
-from lambda_function.validate import CheckedCsv
+from lambda_function.reading.blocks import Limits
 from tests.support.csv_text import TEST, TODAY, USERS, chunked, csv_file, row, users_row, validate
 
 

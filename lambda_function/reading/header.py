@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import difflib
 
-from .contract.model import Contract
-from .csvblocks import Header
-from .errors import RowError
+from ..contract.model import Contract
+from ..errors import RowError
+from .blocks import Header
 
 _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import RowError
+from ..errors import RowError
 
 VALUE_CHARS = 80
 SNS_MAX_BYTES = 256 * 1024

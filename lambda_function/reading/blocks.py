@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import FileRejected, RowError
+from ..errors import FileRejected, RowError
 
 QUOTE, LF, CR, NUL = 34, 10, 13, 0
 QUOTE_BYTE = b'"'

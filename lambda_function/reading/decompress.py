@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 
-from .errors import FileRejected, RowError
+from ..errors import FileRejected, RowError
 
 MAX_GZIP_RATIO = 200  # real CSVs compress 5-50x; a bomb compresses about 1000x
 RATIO_GRACE_BYTES = 64 * 1024 * 1024

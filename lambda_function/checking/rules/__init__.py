@@ -10,8 +10,8 @@ from datetime import date
 
 import numpy as np
 
-from ..contract.model import Column
-from ..contract.pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType
+from ...contract.model import Column
+from ...contract.pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType
 from .base import Clock, ColumnRule, Constraint, Parsed, TypeRule, today_utc
 from .constraints import Bound, Email, Enum, Length, Pattern, TypeLength
 from .numeric import FloatRule, IntegerRule, NumericRule

@@ -18,14 +18,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .contract.model import Contract
-from .csvblocks import Block, CsvReader, Header, Limits
-from .decompress import MAX_DECOMPRESSED_BYTES, gunzip
-from .errors import FileRejected, RowError
-from .header import header_errors
+from ..contract.model import Contract
+from ..errors import FileRejected, RowError
+from ..reading.blocks import Block, CsvReader, Header, Limits
+from ..reading.decompress import MAX_DECOMPRESSED_BYTES, gunzip
+from ..reading.header import header_errors
+from ..reading.structure import CAP, is_record_level, structure_errors
 from .rejects import RejectedRecords
 from .rules import Clock, ColumnRule, Parsed, check_column, explain, rule_for
-from .structure import CAP, is_record_level, structure_errors
 from .uniqueness import UniqueTracker, column_keys, combined_keys
 
 # The key columns' values of rows that passed every other rule -> True where that key is already loaded.

@@ -15,13 +15,13 @@ import numpy as np
 import psycopg
 from sqlalchemy.engine import Engine
 
-from .contract.model import Contract
-from .sql import ident, qualified
-from .validate import KeyLookup
+from ..checking.validator import KeyLookup
+from ..contract.model import Contract
+from .ddl import ident, qualified
 
 
 def has_rows(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> bool:
-    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {qualified(schema, contract.table)})")  # noqa: S608 - identifiers
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {qualified(schema, contract.table)})")
     row = cur.fetchone()
     return bool(row and row[0])
 
@@ -31,7 +31,7 @@ def lookup_sql(schema: str, contract: Contract) -> str:
     arrays = ", ".join("%s::text[]" for _ in key)
     names = ", ".join(f"k{i}" for i in range(len(key)))
     match = " AND ".join(f"t.{ident(name)} = v.k{i}::{contract.column(name).type.ddl}" for i, name in enumerate(key))
-    return (f"SELECT v.n FROM unnest({arrays}) WITH ORDINALITY AS v({names}, n) "  # noqa: S608 - identifiers
+    return (f"SELECT v.n FROM unnest({arrays}) WITH ORDINALITY AS v({names}, n) "
             f"WHERE EXISTS (SELECT 1 FROM {qualified(schema, contract.table)} t WHERE {match})")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.pgtypes import PgType
+from ...contract.pgtypes import PgType
 from .base import Clock, Constraint, Parsed, TypeRule
 from .vector import Values, codepoints, fullmatch, lengths, member_of
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.pgtypes import PgType
+from ...contract.pgtypes import PgType
 from .base import Parsed, TypeRule, text_keys
 from .vector import Values, ascii_matrix, codepoints, is_digit, member_of
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .csvblocks import CR, LF, NUL, QUOTE, Block, Header
-from .errors import RowError
+from ..errors import RowError
+from .blocks import CR, LF, NUL, QUOTE, Block, Header
 
 
 def _positions(arr: np.ndarray, byte: int, outside: np.ndarray | None) -> np.ndarray:

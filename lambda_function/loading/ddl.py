@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .contract.model import Column, Contract
+from ..contract.model import Column, Contract
 
 
 def ident(name: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 import psycopg
 
-from .contract.model import Contract
-from .extract import ObjectRef
-from .sql import qualified
+from ..contract.model import Contract
+from ..reading.objects import ObjectRef
+from .ddl import qualified
 
 LEDGER_TABLE = "ingest_ledger"
 

@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from .deadline import Deadline
-from .errors import TransientError
+from ..errors import TransientError
+from ..job import Deadline
 
 _KEY = "hashtextextended(%s, 0)"
 _TAKE = {False: f"SELECT pg_advisory_lock({_KEY})", True: f"SELECT pg_advisory_lock_shared({_KEY})"}

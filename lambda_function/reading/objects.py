@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import FileRejected, RowError, StaleObject, TransientError
+from ..errors import FileRejected, RowError, StaleObject, TransientError
 
 CHUNK_BYTES = 1024 * 1024
 _GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}

@@ -14,10 +14,10 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from .contract.model import Contract
-from .csvblocks import Block
-from .errors import FileRejected, RowError
-from .sql import EXISTING_COLUMNS_SQL, copy_sql, create_table_sql, expected_columns, ident, qualified
+from ..contract.model import Contract
+from ..errors import FileRejected, RowError
+from ..reading.blocks import Block
+from .ddl import EXISTING_COLUMNS_SQL, copy_sql, create_table_sql, expected_columns, ident, qualified
 
 
 class AppendStrategy:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..contract.pgtypes import INTEGER_RANGES, PgType
+from ...contract.pgtypes import INTEGER_RANGES, PgType
 from .base import Clock, Parsed, TypeRule, text_keys
 from .vector import DOT, MINUS, PLUS, ZERO, Values, ascii_matrix, fullmatch, is_digit
 

@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from .csvblocks import Block
-from .errors import RowError
+from ..errors import RowError
+from ..reading.blocks import Block
 
 SPOOL_BYTES = 8 * 1024 * 1024
 

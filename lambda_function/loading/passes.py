@@ -17,15 +17,15 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from . import extract
+from ..checking.rejects import RejectedRecords
+from ..checking.validator import CheckedCsv, KeyLookup, ValidationResult
+from ..contract import Contract, is_gzip_key
+from ..errors import FileRejected, RowError, TransientError
+from ..job import Ingestion
+from ..reading import objects
+from ..reading.blocks import Block, Limits
 from .clashes import has_rows, key_lookup
-from .contract import Contract, is_gzip_key
-from .csvblocks import Block, Limits
-from .errors import FileRejected, RowError, TransientError
-from .ingestion import Ingestion
-from .load import conflict_error, copy_blocks
-from .rejects import RejectedRecords
-from .validate import CheckedCsv, KeyLookup, ValidationResult
+from .strategies import conflict_error, copy_blocks
 
 
 @dataclass
@@ -80,7 +80,7 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
     settings, ref = job.settings, job.ref
     limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
     progress = job.deadline.track(ref.size)
-    chunks = progress.count(extract.stream(job.clients.s3, ref, settings.max_object_bytes))
+    chunks = progress.count(objects.stream(job.clients.s3, ref, settings.max_object_bytes))
     checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
                          max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup)
     try:

@@ -18,9 +18,9 @@ import tempfile
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from .extract import ObjectRef, translate
-from .outcome import Outcome
-from .rejects import SPOOL_BYTES, RejectedRecords
+from ..checking.rejects import SPOOL_BYTES, RejectedRecords
+from ..reading.objects import ObjectRef, translate
+from .message import Outcome
 
 QUARANTINED = ".quarantined"
 

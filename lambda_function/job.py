@@ -1,13 +1,25 @@
-"""The invocation's time budget: stop a load that cannot finish in time, roll back, report FAILED.
+"""One object being ingested, the invocation it runs in, and that invocation's time budget.
 
-Being killed half-way by Lambda's timeout would leave the retry to fail the same way; a clear FAILED
-that names the budget and the observed throughput tells the operator what to change.
+Every stage below needs to know which object it works on, with which contract, settings and clients, and
+how much time is left: a load that cannot finish in time stops, rolls back and reports FAILED, naming the
+budget and the observed throughput (being killed half-way by Lambda's timeout would leave the retry to
+fail the same way).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from .config import Settings
+from .contract import Contract
+from .errors import FileRejected
+from .outcome.message import Outcome, Status, message_body
+from .reading.objects import ObjectRef
 
 
 class DeadlineExceeded(Exception):
@@ -62,3 +74,44 @@ class Progress:
                 raise DeadlineExceeded(self._deadline.explain(
                     f"{self._total:,} bytes at the observed {rate / 1e6:.1f} MB/s need about "
                     f"{(elapsed * 1000 + needed_ms) / 1000:.0f} s; {left / 1000 + elapsed:.0f} s were available"))
+
+
+@dataclass
+class Clients:
+    """What the pipeline talks to; passed in so the same code runs against moto, LocalStack or AWS."""
+
+    s3: Any
+    sns: Any
+    engine: Engine
+
+
+@dataclass
+class Ingestion:
+    """One object being ingested, and the invocation it runs in: what every step below needs."""
+
+    ref: ObjectRef
+    contract: Contract | None
+    settings: Settings
+    clients: Clients
+    deadline: Deadline
+    request_id: str
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def quarantine_bucket(self) -> str:
+        """Where FAILED copies, reports and rejected records go (QUARANTINE_BUCKET, else the object's own)."""
+        return self.settings.quarantine_bucket or self.ref.bucket
+
+    def outcome(self, status: Status, **details: Any) -> Outcome:
+        table, mode = (self.contract.table, self.contract.mode) if self.contract else (None, None)
+        return Outcome(status, self.ref.bucket, self.ref.key, table, mode, version_id=self.ref.version_id,
+                       etag=self.ref.etag, request_id=self.request_id, **details)
+
+    def body(self, outcome: Outcome) -> dict[str, Any]:
+        outcome.duration_ms = int((time.monotonic() - self.started) * 1000)
+        return message_body(outcome, max_errors=self.settings.max_errors_in_message,
+                            redact=self.settings.redact_values)
+
+    def failed(self, error: FileRejected) -> Outcome:
+        return self.outcome(Status.FAILED, errors=error.errors, rows_rejected=error.rows_rejected,
+                            error_count=error.error_count)
