@@ -44,8 +44,8 @@ def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyL
         raw.rollback()
         raw.autocommit = True
         try:
-            def lookup(values: dict[str, np.ndarray]) -> np.ndarray:
-                columns = [values[name].tolist() for name in contract.primary_key]
+            def lookup(values: dict[str, list[str]]) -> np.ndarray:
+                columns = [values[name] for name in contract.primary_key]
                 found = np.zeros(len(columns[0]), dtype=bool)
                 hits = [int(n) - 1 for (n,) in raw.execute(sql, columns).fetchall()]
                 found[hits] = True

@@ -11,6 +11,7 @@ savepoint, so the second starts from the table as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,39 +51,50 @@ class _Clash(Exception):
 
 
 def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> Loaded:
-    """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED."""
-    clashes_possible = (contract.mode == "append" and bool(contract.primary_key)
-                        and has_rows(cur, job.settings.db_schema, contract))
+    """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED.
+
+    The first pass leaves the primary key's uniqueness to the table's own index (memory stays flat): a
+    repeated key makes COPY fail, and the second pass, which tracks every key, says which rows repeat.
+    """
+    keyed = bool(contract.primary_key)
+    clashes_possible = (contract.mode == "append" and keyed and has_rows(cur, job.settings.db_schema, contract))
     failure: FileRejected | None = None
+    clash: _Clash | None = None
     try:
         with cur.connection.transaction():  # a savepoint: a second pass starts from the table as it was
-            return _one_pass(cur, job, contract, None, copy=True)
+            return _one_pass(cur, job, contract, None, copy=True, track_key=not keyed)
     except FileRejected as exc:
-        if not clashes_possible:
+        if not keyed:
             raise
-        failure = exc
+        failure = exc  # a second look also lists repeated keys, which the first pass did not track
     except _Clash as exc:
-        if not clashes_possible:
+        if not keyed:
             raise exc.rejected from None
-    with key_lookup(job.clients.engine, job.settings.db_schema, contract) as lookup:
+        clash = exc
+    lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract) if clashes_possible else nullcontext()
+    with lookups as lookup:
         if failure is None and contract.on_error == "reject_rows":
             try:
                 with cur.connection.transaction():
-                    return _one_pass(cur, job, contract, lookup, copy=True)
+                    return _one_pass(cur, job, contract, lookup, copy=True, track_key=True)
             except _Clash:
                 raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
-        _one_pass(cur, job, contract, lookup, copy=False)  # lists every problem, clashes included: it raises
-    raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
+        _one_pass(cur, job, contract, lookup, copy=False, track_key=True)  # lists every problem: it raises
+    if failure is not None:
+        raise failure
+    if clash is not None and not clashes_possible:
+        raise clash.rejected  # not the key: a unique index of the table's own that no contract rule knows
+    raise TransientError("rows clashing with the table were gone on a second look; retry")
 
 
 def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, lookup: KeyLookup | None,
-              *, copy: bool) -> Loaded:
+              *, copy: bool, track_key: bool) -> Loaded:
     settings, ref = job.settings, job.ref
     limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
     progress = job.deadline.track(ref.size)
     chunks = progress.count(objects.stream(job.clients.s3, ref, settings.max_object_bytes))
     checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
-                         max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup)
+                         max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup, track_key=track_key)
     try:
         columns = checked.open()
         blocks = _watched(checked.blocks(), progress)
@@ -101,7 +113,7 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
         row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
         raise _Clash(conflict_error(exc, contract, row_of)) from None
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
-        rule = f"accepted by PostgreSQL: {exc.diag.message_primary}"
+        rule = f"refused by PostgreSQL: {exc.diag.message_primary}"
         raise FileRejected([RowError(None, None, None, rule)]) from None
 
 

@@ -1,0 +1,195 @@
+"""A column of a block as offsets into the block's own bytes: what every rule works on.
+
+The block's scan already knows every delimiter and record end, so each field's [start, stop) comes from
+a reshape, never from parsing values into Python strings. Rules read the bytes through `words` (eight
+bytes of every field at once, as unsigned 64-bit words: a handful of numpy operations checks a whole
+column), and only a failure, or a rare spelling outside a rule's fast path, is decoded into a `str`.
+
+A quoted field's offsets exclude its quotes; a field whose content holds a doubled quote (`""`) is
+`escaped`: its text is not its bytes, so rules treat it on the exact path (it is never a number, date,
+uuid or boolean anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..reading.blocks import LF, Block, Header
+from ..reading.text_encodings import UTF8, Encoding
+
+ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+FRONT = 8  # bytes of padding before the block, so a word may start before the first byte
+BACK = 64  # and after it: a rule may read a word at a fixed offset (up to 40) past a short field
+
+
+class BlockBytes:
+    """A block's bytes as a padded buffer of aligned 64-bit words, plus what several columns share."""
+
+    def __init__(self, data: bytes, encoding: Encoding = UTF8) -> None:
+        self.data = data
+        self.encoding = encoding
+        self.arr = np.frombuffer(data, dtype=np.uint8)
+        padded = b"\0" * FRONT + data + b"\0" * (BACK + (-len(data)) % 8)
+        self._words = np.frombuffer(padded, dtype="<u8")
+        self.ascii = data.isascii()
+        self._chars: np.ndarray | None = None
+
+    def load(self, offsets: np.ndarray) -> np.ndarray:
+        """The 8 bytes at each offset as a little-endian word (first byte lowest); offsets may be -8..len."""
+        at = offsets + FRONT
+        q = at >> 3
+        r = ((at & 7) << 3).astype(np.uint64)
+        lo = self._words[q] >> r
+        hi = self._words[q + 1] << (np.uint64(64) - r)  # a shift by 64 is 0 in numpy
+        return lo | hi
+
+    def continuations(self) -> np.ndarray:
+        """Offsets of UTF-8 continuation bytes (10xxxxxx): few in most text, so lengths need one search each."""
+        if self._chars is None:
+            self._chars = np.flatnonzero((self.arr & 0xC0) == 0x80)
+        return self._chars
+
+
+@dataclass(slots=True)
+class Fields:
+    """One column's fields: [start, stop) into the block's bytes, quotes excluded."""
+
+    src: BlockBytes
+    start: np.ndarray
+    stop: np.ndarray
+    quoted: np.ndarray | None = None  # None: no field of this column is quoted
+    escaped: np.ndarray | None = None  # None: no field holds a doubled quote
+    doubled: np.ndarray | None = None  # per field: how many doubled quotes (each reads as one character)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.stop - self.start
+
+    def take(self, idx: np.ndarray) -> Fields:
+        quoted = None if self.quoted is None else self.quoted[idx]
+        escaped = None if self.escaped is None else self.escaped[idx]
+        doubled = None if self.doubled is None else self.doubled[idx]
+        return Fields(self.src, self.start[idx], self.stop[idx], quoted, escaped, doubled)
+
+    def word(self, k: int) -> np.ndarray:
+        """Bytes [start+8k, start+8k+8) of each field, bytes past its end zeroed."""
+        first = self.start + 8 * k
+        left = np.minimum(np.maximum(self.stop - first, 0), 8).astype(np.uint64)
+        mask = ALL >> (np.uint64(64) - np.uint64(8) * left)  # shift 64 -> 0: nothing left
+        if k:  # past a short field's end: read anything in the buffer, the mask clears it
+            first = np.minimum(first, len(self.src.data))
+        return self.src.load(first) & mask
+
+    def word_from_end(self, k: int) -> np.ndarray:
+        """The 8 bytes ending 8k bytes before each field's end, bytes before its start zeroed (right-aligned)."""
+        last = self.stop - 8 * (k + 1)
+        keep = np.minimum(np.maximum(self.stop - 8 * k - self.start, 0), 8).astype(np.uint64)
+        mask = ALL << (np.uint64(64) - 8 * keep)
+        return self.src.load(last) & mask
+
+    def byte(self, j: int | np.ndarray) -> np.ndarray:
+        """Byte j of each field (0 past its end)."""
+        at = self.start + j
+        inside = at < self.stop
+        return np.where(inside, self.src.arr[np.minimum(at, len(self.src.arr) - 1)], 0).astype(np.uint8)
+
+    def chars(self) -> np.ndarray:
+        """Length of each field in characters (what PostgreSQL counts), doubled quotes counted once."""
+        if self.src.encoding.single_byte or self.src.ascii:
+            n = self.lengths
+        else:
+            extra = self.src.continuations()
+            n = self.lengths - (np.searchsorted(extra, self.stop) - np.searchsorted(extra, self.start))
+        if self.doubled is not None:
+            n = n - self.doubled
+        return n
+
+    def raw(self, i: int) -> bytes:
+        return self.src.data[int(self.start[i]):int(self.stop[i])]
+
+    def text(self, i: int) -> str:
+        """Field i as PostgreSQL reads it: decoded, a doubled quote read as one."""
+        text = self.raw(i).decode(self.src.encoding.codec, errors="replace")
+        return text.replace('""', '"') if self.escaped is not None and self.escaped[i] else text
+
+    def texts(self, idx: np.ndarray | None = None) -> list[str]:
+        return [self.text(int(i)) for i in (range(len(self)) if idx is None else idx)]
+
+    @classmethod
+    def of_texts(cls, texts: list[str], encoding: Encoding = UTF8) -> Fields:
+        """Fields over a buffer made of these values (a single value's explanation runs the block code)."""
+        parts = [t.encode(encoding.codec, errors="replace") for t in texts]
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        stop = np.cumsum(lengths + 1) - 1
+        start = stop - lengths
+        src = BlockBytes(b"\n".join(parts) + b"\n", encoding)
+        return cls(src, start, stop)
+
+
+def block_fields(block: Block, header: Header, src: BlockBytes | None = None) -> list[Fields]:
+    """Every column of a block whose records all have the header's number of fields (structure passed)."""
+    src = src or BlockBytes(block.data, header.encoding)
+    n, k = block.rows, len(header.names)
+    ends = block.record_ends
+    seps = block.scan.separators.reshape(n, k - 1)
+    record_starts = block.record_starts()
+    stops_last = ends - ((ends < len(block.data)) & header.crlf)  # a CRLF record ends before its CR
+    quoted = _quoted_fields(block, record_starts, k, header.separator)
+    columns = []
+    for j in range(k):
+        start = record_starts if j == 0 else seps[:, j - 1] + 1
+        stop = stops_last if j == k - 1 else np.ascontiguousarray(seps[:, j])
+        fields = Fields(src, np.ascontiguousarray(start), stop)
+        rows = quoted[j]
+        columns.append(fields if rows is None else _unquoted(fields, rows, block))
+    return columns
+
+
+def _quoted_fields(block: Block, record_starts: np.ndarray, k: int, separator: int) -> list[np.ndarray | None]:
+    """Per column, the rows whose field starts with a quote (found from the few quotes, not from every field).
+
+    A quote that opens a quoted stretch is at a field start unless it is the second half of a doubled
+    quote inside a field: only those at a field start (after a delimiter, a line feed or the block start)
+    count."""
+    quotes, opening = block.scan.quotes, block.scan.opening
+    out: list[np.ndarray | None] = [None] * k
+    if quotes is None or opening is None:
+        return out
+    first = quotes[opening]
+    arr = np.frombuffer(block.data, dtype=np.uint8)
+    before = arr[np.maximum(first - 1, 0)]
+    first = first[(first == 0) | (before == LF) | (before == separator)]
+    if not len(first):
+        return out
+    rows = np.searchsorted(block.record_ends, first)
+    seps = block.scan.separators
+    columns = np.searchsorted(seps, first) - np.searchsorted(seps, record_starts[rows])
+    for j in np.unique(columns):
+        out[int(j)] = rows[columns == j]
+    return out
+
+
+def _unquoted(fields: Fields, rows: np.ndarray, block: Block) -> Fields:
+    """Offsets of the content of quoted fields (their quotes excluded), and which hold doubled quotes.
+
+    The structure checks guarantee that a field starting with a quote is quoted as a whole and that its
+    closing quote is its last byte."""
+    quoted = np.zeros(len(fields), dtype=bool)
+    quoted[rows] = True
+    start = fields.start.copy()
+    stop = fields.stop.copy()
+    start[rows] += 1
+    stop[rows] -= 1
+    quotes = block.scan.quotes
+    assert quotes is not None  # noqa: S101 - there are quoted fields
+    inner = np.searchsorted(quotes, stop[rows]) - np.searchsorted(quotes, start[rows])
+    if not inner.any():
+        return Fields(fields.src, start, stop, quoted)
+    doubled = np.zeros(len(quoted), dtype=np.int64)
+    doubled[rows] = inner // 2
+    return Fields(fields.src, start, stop, quoted, doubled > 0, doubled)

@@ -1,0 +1,116 @@
+"""Sets of code points as sorted, disjoint (low, high) ranges, Python's regex categories, and UTF-8 byte ranges.
+
+The categories are what Python's `re` matches for a str pattern: `\\d` is str.isdecimal, `\\s`
+str.isspace, `\\w` str.isalnum or '_' (numpy's string functions use the same Unicode database, and a
+test holds them to Python's for every code point); with re.ASCII they are the ASCII classes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+CharSet = list[tuple[int, int]]
+MAX_CODE = 0x10FFFF
+SURROGATES = (0xD800, 0xDFFF)
+
+
+def normalise(chars: CharSet) -> CharSet:
+    """Sorted, merged ranges."""
+    out: CharSet = []
+    for low, high in sorted(chars):
+        if out and low <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], high))
+        else:
+            out.append((low, high))
+    return out
+
+
+def complement(chars: CharSet) -> CharSet:
+    out: CharSet = []
+    at = 0
+    for low, high in normalise(chars):
+        if low > at:
+            out.append((at, low - 1))
+        at = high + 1
+    if at <= MAX_CODE:
+        out.append((at, MAX_CODE))
+    return out
+
+
+_ASCII = {"DIGIT": [(48, 57)], "SPACE": [(9, 13), (32, 32)], "WORD": [(48, 57), (65, 90), (95, 95), (97, 122)]}
+
+
+@cache
+def _unicode(kind: str) -> tuple[tuple[int, int], ...]:
+    points = np.arange(MAX_CODE + 1, dtype=np.uint32)
+    chars = points.view("<U1")
+    if kind == "DIGIT":
+        mask = np.char.isdecimal(chars)
+    elif kind == "SPACE":
+        mask = np.char.isspace(chars)
+    else:
+        mask = np.char.isalnum(chars) | (points == 95)
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask, [False])).astype(np.int8)))
+    return tuple((int(a), int(b) - 1) for a, b in zip(edges[0::2], edges[1::2], strict=True))
+
+
+def category(name: str, ascii_only: bool) -> CharSet:
+    """CATEGORY_DIGIT, CATEGORY_NOT_SPACE, ... as code point ranges."""
+    kind = name.removeprefix("CATEGORY_")
+    negate = kind.startswith("NOT_")
+    kind = kind.removeprefix("NOT_")
+    if kind not in _ASCII:
+        raise ValueError(name)
+    chars = list(_ASCII[kind]) if ascii_only else list(_unicode(kind))
+    return complement(chars) if negate else chars
+
+
+def _encode(code: int) -> bytes:
+    return chr(code).encode("utf-8", errors="surrogatepass")
+
+
+def utf8_sequences(chars: CharSet) -> list[list[tuple[int, int]]]:
+    """Byte-range sequences whose concatenations are exactly the UTF-8 encodings of the set (no surrogates)."""
+    out: list[list[tuple[int, int]]] = []
+    for low, high in normalise(chars):
+        for a, b in _without_surrogates(low, high):
+            _split(a, b, out)
+    return out
+
+
+def _without_surrogates(low: int, high: int) -> list[tuple[int, int]]:
+    s_low, s_high = SURROGATES
+    if high < s_low or low > s_high:
+        return [(low, high)]
+    parts = []
+    if low < s_low:
+        parts.append((low, s_low - 1))
+    if high > s_high:
+        parts.append((s_high + 1, high))
+    return parts
+
+
+def _split(low: int, high: int, out: list[list[tuple[int, int]]]) -> None:
+    for limit in (0x7F, 0x7FF, 0xFFFF):  # one encoded length per range
+        if low <= limit < high:
+            _split(low, limit, out)
+            _split(limit + 1, high, out)
+            return
+    if high < 0x80:
+        out.append([(low, high)])
+        return
+    for i in range(1, 4):  # align so every byte position spans a contiguous range
+        mask = (1 << (6 * i)) - 1
+        if (low & ~mask) != (high & ~mask):
+            if low & mask:
+                _split(low, low | mask, out)
+                _split((low | mask) + 1, high, out)
+                return
+            if (high & mask) != mask:
+                _split(low, (high & ~mask) - 1, out)
+                _split(high & ~mask, high, out)
+                return
+    first, last = _encode(low), _encode(high)
+    out.append(list(zip(first, last, strict=True)))
