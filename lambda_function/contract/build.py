@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..reading.text_encodings import ENCODINGS
-from .model import Bound, Column, Contract
-from .pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType, parse_type
+from .model import Bound, Column, Contract, WrittenFloat
+from .pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType, nearest_float32, parse_type
 
 # What PostgreSQL's boolean input reads as true and as false (any case): a column may choose among them.
 TRUE_SPELLINGS = ("true", "t", "yes", "y", "on", "1")
@@ -44,19 +44,24 @@ def _bound(value: Any, pg: PgType) -> Bound:
         if isinstance(value, int) or (isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)):
             return int(value)
         raise ValueError(f"must be a whole number for {pg}, got {value!r}")
+    written = getattr(value, "text", None) or str(value)  # a YAML float as written, digit for digit
     if base == "numeric":
         try:
-            return Decimal(str(value))
+            exact = Decimal(written)
         except InvalidOperation:
             raise ValueError(f"must be a number for {pg}, got {value!r}") from None
+        if not exact.is_finite():
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return exact
     if base in FLOAT_TYPES:
         try:
-            number = float(value)
+            number = float(written)
         except ValueError:
             raise ValueError(f"must be a number for {pg}, got {value!r}") from None
         if number != number or number in (float("inf"), float("-inf")):
             raise ValueError(f"must be a finite number, got {value!r}")
-        return number
+        # rounded once to the column's own type, as PostgreSQL stores the values it is compared with
+        return WrittenFloat.of(nearest_float32(written) if base == "real" else number, written)
     if base == "date":
         if value == "today":
             return "today"

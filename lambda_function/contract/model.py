@@ -19,6 +19,22 @@ from .pgtypes import PgType
 LoadMode = Literal["append", "replace", "upsert"]
 OnError = Literal["fail", "reject_rows"]
 Unique = Literal["exact", "casefold"]
+class WrittenFloat(float):
+    """A float that remembers the text it was written as (a YAML scalar, a bound rounded to real):
+    exact bounds are read from the text, and messages show it."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: float, text: str) -> WrittenFloat:
+        made = cls(value)
+        made.text = text
+        return made
+
+    def __str__(self) -> str:
+        return self.text
+
+
 # A bound as the contract wrote it, already checked against the column's type: a number (Decimal keeps
 # numeric bounds exact), a date, a timestamp, or the per-invocation "today" / "now".
 Bound = int | Decimal | float | date | datetime | Literal["today", "now"]

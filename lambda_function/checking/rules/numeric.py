@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ...contract.pgtypes import INTEGER_RANGES, PgType
+from ...contract.pgtypes import INTEGER_RANGES, PgType, nearest_float32
 from ..fields import Fields
 from . import swar
 from .base import Clock, Parsed, TypeRule, merge_exact
@@ -258,20 +258,6 @@ class FloatRule(TypeRule):
 
     def bound_value(self, bound: Any, clock: Clock) -> Any:
         return bound  # already rounded once to the column's type (contract/build.py)
-
-
-def nearest_float32(text: str) -> float:
-    """The float32 nearest to the decimal text (ties to even), computed exactly: what strtof returns."""
-    exact = Fraction(text)
-    if exact == 0:
-        return -0.0 if text.lstrip().startswith("-") else 0.0
-    with np.errstate(over="ignore"):
-        candidate = float(np.float32(float(exact)))  # within one float32 step of the answer
-        if math.isinf(candidate):
-            candidate = math.copysign(float(np.finfo(np.float32).max), candidate)
-        steps = [float(np.nextafter(np.float32(candidate), np.float32(d))) for d in (-math.inf, math.inf)]
-    steps = [f for f in steps if math.isfinite(f)]
-    return min([candidate, *steps], key=lambda f: (abs(Fraction(f) - exact), int(np.float32(f).view(np.uint32)) & 1))
 
 
 def _mantissa_nonzero(text: str) -> bool:
