@@ -12,7 +12,7 @@ uuid or boolean anyway).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ..reading.blocks import LF, Block, Header
 from ..reading.text_encodings import UTF8, Encoding
 
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+LOW_MASKS = np.array([0] + [(1 << (8 * i)) - 1 for i in range(1, 9)], dtype=np.uint64)  # the low i bytes
 FRONT = 8  # bytes of padding before the block, so a word may start before the first byte
 BACK = 64  # and after it: a rule may read a word at a fixed offset (up to 40) past a short field
 
@@ -32,7 +33,7 @@ class BlockBytes:
         self.encoding = encoding
         self.arr = np.frombuffer(data, dtype=np.uint8)
         padded = b"\0" * FRONT + data + b"\0" * (BACK + (-len(data)) % 8)
-        self._words = np.frombuffer(padded, dtype="<u8")
+        self.words = np.frombuffer(padded, dtype="<u8")
         self.ascii = data.isascii()
         self._chars: np.ndarray | None = None
 
@@ -41,8 +42,8 @@ class BlockBytes:
         at = offsets + FRONT
         q = at >> 3
         r = ((at & 7) << 3).astype(np.uint64)
-        lo = self._words[q] >> r
-        hi = self._words[q + 1] << (np.uint64(64) - r)  # a shift by 64 is 0 in numpy
+        lo = self.words[q] >> r
+        hi = self.words[q + 1] << (np.uint64(64) - r)  # a shift by 64 is 0 in numpy
         return lo | hi
 
     def continuations(self) -> np.ndarray:
@@ -62,13 +63,20 @@ class Fields:
     quoted: np.ndarray | None = None  # None: no field of this column is quoted
     escaped: np.ndarray | None = None  # None: no field holds a doubled quote
     doubled: np.ndarray | None = None  # per field: how many doubled quotes (each reads as one character)
+    # What every word read shares: each field's aligned word index and bit shift, the aligned words read.
+    _lengths: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _q: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _shift: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _aligned: dict[int, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.start)
 
     @property
     def lengths(self) -> np.ndarray:
-        return self.stop - self.start
+        if self._lengths is None:
+            self._lengths = self.stop - self.start
+        return self._lengths
 
     def take(self, idx: np.ndarray) -> Fields:
         quoted = None if self.quoted is None else self.quoted[idx]
@@ -76,14 +84,32 @@ class Fields:
         doubled = None if self.doubled is None else self.doubled[idx]
         return Fields(self.src, self.start[idx], self.stop[idx], quoted, escaped, doubled)
 
+    def _aligned_word(self, k: int) -> np.ndarray:
+        """The aligned buffer word k words after each field's first one (read once per column and k)."""
+        if self._q is None or self._aligned is None:
+            at = self.start + FRONT
+            self._q = at >> 3
+            shift = ((at & 7) << 3).astype(np.uint64)
+            self._shift = (shift, np.uint64(64) - shift)  # a shift by 64 is 0 in numpy
+            self._aligned = {}
+        word = self._aligned.get(k)
+        if word is None:
+            index = self._q + k
+            if k > 7:  # past a short field's end the index may leave the buffer: the mask clears what is read
+                index = np.minimum(index, len(self.src.words) - 1)
+            word = self._aligned[k] = self.src.words[index]
+        return word
+
     def word(self, k: int) -> np.ndarray:
         """Bytes [start+8k, start+8k+8) of each field, bytes past its end zeroed."""
-        first = self.start + 8 * k
-        left = np.minimum(np.maximum(self.stop - first, 0), 8).astype(np.uint64)
-        mask = ALL >> (np.uint64(64) - np.uint64(8) * left)  # shift 64 -> 0: nothing left
-        if k:  # past a short field's end: read anything in the buffer, the mask clears it
-            first = np.minimum(first, len(self.src.data))
-        return self.src.load(first) & mask
+        low, high = self._aligned_word(k), self._aligned_word(k + 1)
+        assert self._shift is not None  # noqa: S101 - set by _aligned_word
+        right, left = self._shift
+        word = (low >> right) | (high << left)
+        rest = self.lengths - 8 * k
+        if len(rest) and rest.min() >= 8:
+            return word
+        return word & LOW_MASKS[np.minimum(np.maximum(rest, 0), 8)]
 
     def word_from_end(self, k: int) -> np.ndarray:
         """The 8 bytes ending 8k bytes before each field's end, bytes before its start zeroed (right-aligned)."""

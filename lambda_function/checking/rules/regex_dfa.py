@@ -1,17 +1,18 @@
-"""A contract's `pattern` (a Python regular expression, full match) as a DFA over the file's own bytes.
+"""A contract's `pattern` (a Python regular expression, full match) as a DFA run over a whole column at once.
 
 Python's own parser reads the pattern; each character set becomes the exact set of code points Python's
 `re` matches (its `\\d`, `\\w`, `\\s` are Unicode's decimal, alphanumeric-or-underscore and whitespace,
-computed from the running Python's Unicode database), then the byte sequences that encode them (UTF-8,
-or one byte each in a single-byte encoding). The DFA then runs over a whole column with a few numpy
-operations per byte position. Patterns using what a DFA cannot express exactly (look-arounds,
-back-references, case-insensitive or multi-line flags, anchors inside the pattern) return None: the
-caller checks those one value at a time with `re` itself.
+from the running Python's Unicode database). The code points split into a few classes no set tells
+apart, so the DFA is small (states x classes) however large the sets are. At run time each field's bytes
+are read as code points (UTF-8 decoded with a few numpy operations, or one table lookup per byte in a
+single-byte encoding), mapped to classes, and the DFA takes one table lookup per character position for
+every field at once. Patterns using what a DFA cannot express exactly (look-arounds, back-references,
+case-insensitive or multi-line flags, anchors inside the pattern) return None: the caller checks those
+one value at a time with `re` itself.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import re._constants as sre
 import re._parser as sre_parse
@@ -22,22 +23,25 @@ import numpy as np
 
 from ...reading.text_encodings import Encoding
 from ..fields import Fields
-from .unicode_sets import CharSet, category, complement, normalise, utf8_sequences
+from .unicode_sets import MAX_CODE, CharSet, category, complement, normalise
 
 MAX_STATES = 4096
-DEAD = 0
+MAX_BYTES = 64  # longer fields run one character position at a time over the fields still going
+DEAD, END = 0, 1  # the class of padding after a field's last byte, and of UTF-8 continuation bytes
+SKIP = 2
 
 
 class Unsupported(Exception):
     pass
 
 
-# -- pattern -> NFA over byte ranges -------------------------------------------------------------------
-
 class _Nfa:
+    """States with edges labelled by a character set (by index into `sets`) or nothing (epsilon)."""
+
     def __init__(self) -> None:
-        self.edges: list[list[tuple[int, int, int]]] = []  # per state: (low byte, high byte, target)
+        self.edges: list[list[tuple[int, int]]] = []  # (set index, target)
         self.eps: list[list[int]] = []
+        self.sets: list[CharSet] = []
 
     def state(self) -> int:
         self.edges.append([])
@@ -46,27 +50,16 @@ class _Nfa:
 
 
 class _Builder:
-    def __init__(self, encoding: Encoding, flags: int) -> None:
+    def __init__(self, flags: int) -> None:
         self.nfa = _Nfa()
-        self.encoding = encoding
         self.dotall = bool(flags & re.DOTALL)
         self.ascii = bool(flags & re.ASCII)
         if flags & (re.IGNORECASE | re.LOCALE | re.MULTILINE):
             raise Unsupported("flags")
 
     def charset(self, chars: CharSet, start: int, end: int) -> None:
-        """Edges from start to end for every character of the set, as the file's bytes spell them."""
-        nfa = self.nfa
-        if self.encoding.single_byte:
-            for byte in _single_bytes(chars, self.encoding.codec):
-                nfa.edges[start].append((byte, byte, end))
-            return
-        for sequence in utf8_sequences(chars):
-            here = start
-            for i, (low, high) in enumerate(sequence):
-                there = end if i == len(sequence) - 1 else nfa.state()
-                nfa.edges[here].append((low, high, there))
-                here = there
+        self.nfa.sets.append(normalise(chars))
+        self.nfa.edges[start].append((len(self.nfa.sets) - 1, end))
 
     def sequence(self, items: Any, start: int, end: int) -> None:
         here = start
@@ -84,7 +77,7 @@ class _Builder:
         elif op is sre.NOT_LITERAL:
             self.charset(complement([(arg, arg)]), start, end)
         elif op is sre.ANY:
-            self.charset([(0, 0x10FFFF)] if self.dotall else complement([(10, 10)]), start, end)
+            self.charset([(0, MAX_CODE)] if self.dotall else complement([(10, 10)]), start, end)
         elif op is sre.IN:
             self.charset(self._in(arg), start, end)
         elif op is sre.BRANCH:
@@ -101,7 +94,7 @@ class _Builder:
         else:
             raise Unsupported(str(op))
 
-    def _repeat(self, low: int, high: int, items: Any, start: int, end: int) -> None:
+    def _repeat(self, low: int, high: Any, items: Any, start: int, end: int) -> None:
         if low > 100 or (high is not sre.MAXREPEAT and high > 100):
             raise Unsupported("large repeat")
         here = start
@@ -110,9 +103,8 @@ class _Builder:
             self.sequence(items, here, there)
             here = there
         if high is sre.MAXREPEAT:
-            loop = self.nfa.state()
+            loop, body_end = self.nfa.state(), self.nfa.state()
             self.nfa.eps[here].append(loop)
-            body_end = self.nfa.state()
             self.sequence(items, loop, body_end)
             self.nfa.eps[body_end].append(loop)
             self.nfa.eps[loop].append(end)
@@ -142,18 +134,6 @@ class _Builder:
         return complement(chars) if negate else chars
 
 
-def _single_bytes(chars: CharSet, codec: str) -> list[int]:
-    found = []
-    for byte in range(1, 256):
-        try:
-            code = ord(bytes([byte]).decode(codec))
-        except UnicodeDecodeError:
-            continue
-        if any(low <= code <= high for low, high in chars):
-            found.append(byte)
-    return found
-
-
 def _strip_anchors(items: list[Any]) -> list[Any]:
     """A leading ^/\\A and a trailing $/\\Z change nothing in a full match; anchors elsewhere are unsupported."""
     if items and items[0][0] is sre.AT and items[0][1] in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING):
@@ -163,48 +143,34 @@ def _strip_anchors(items: list[Any]) -> list[Any]:
     return items
 
 
-# -- NFA -> DFA ----------------------------------------------------------------------------------------
+def _classes(sets: list[CharSet]) -> tuple[np.ndarray, np.ndarray, list[frozenset[int]]]:
+    """Split the code points into classes no set tells apart: (interval starts, class per interval, the sets
+    each class belongs to). Classes 0-2 are reserved (DEAD is unused as a class; END; SKIP)."""
+    starts = sorted({0, MAX_CODE + 1} | {b for chars in sets for lo, hi in chars for b in (lo, hi + 1)})
+    starts = starts[:-1]
+    members: dict[frozenset[int], int] = {}
+    labels: list[frozenset[int]] = [frozenset(), frozenset(), frozenset()]
+    interval_class = np.empty(len(starts), dtype=np.int32)
+    for i, start in enumerate(starts):
+        key = frozenset(k for k, chars in enumerate(sets) if _contains(chars, start))
+        if key not in members:
+            members[key] = len(labels)
+            labels.append(key)
+        interval_class[i] = members[key]
+    return np.array(starts, dtype=np.int64), interval_class, labels
 
-class ByteDfa:
-    """table[state * 256 + byte] -> next state; state 0 is dead; byte 0 (never in text) marks a field's end."""
 
-    def __init__(self, table: np.ndarray, accepting: np.ndarray, start: int) -> None:
-        self.table, self.accepting, self.start = table, accepting, start
-
-    def fullmatch(self, fields: Fields) -> np.ndarray:
-        n = len(fields)
-        ok = np.zeros(n, dtype=bool)
-        length = fields.lengths
-        short = np.flatnonzero(length <= 64)
-        if len(short):
-            ok[short] = self._words(fields.take(short))
-        long = np.flatnonzero(length > 64)
-        if len(long):
-            ok[long] = self._ragged(fields.take(long))
-        return ok
-
-    def _words(self, fields: Fields) -> np.ndarray:
-        """Fields of at most 64 bytes: their words as one byte matrix, one table lookup per byte position."""
-        words = -(-int(fields.lengths.max(initial=1)) // 8) or 1
-        matrix = np.stack([fields.word(k) for k in range(words)], axis=1).view(np.uint8)
-        columns = np.ascontiguousarray(matrix.T).astype(np.int32)
-        state = np.full(len(fields), self.start, dtype=np.int32)
-        table = self.table
-        for column in columns:
-            state = table.take((state << 8) | column)
-        return self.accepting[state]
-
-    def _ragged(self, fields: Fields) -> np.ndarray:
-        arr = fields.src.arr
-        state = np.full(len(fields), self.start, dtype=np.int32)
-        pos = fields.start.copy()
-        active = np.flatnonzero(pos < fields.stop)
-        while len(active):
-            state[active] = self.table.take((state[active] << 8) | arr[pos[active]].astype(np.int32))
-            pos[active] += 1
-            active = active[(pos[active] < fields.stop[active]) & (state[active] != DEAD)]
-        at_end = self.table.take(state << 8)  # then the end marker
-        return self.accepting[at_end]
+def _contains(chars: CharSet, code: int) -> bool:
+    lo, hi = 0, len(chars)
+    while lo < hi:  # binary search over sorted, disjoint ranges
+        mid = (lo + hi) // 2
+        if chars[mid][1] < code:
+            lo = mid + 1
+        elif chars[mid][0] > code:
+            hi = mid
+        else:
+            return True
+    return False
 
 
 def _closure(nfa: _Nfa, states: frozenset[int]) -> frozenset[int]:
@@ -217,49 +183,125 @@ def _closure(nfa: _Nfa, states: frozenset[int]) -> frozenset[int]:
     return frozenset(seen)
 
 
-def _determinise(nfa: _Nfa, start: int, final: int) -> ByteDfa:
-    bounds = sorted({0, 1, 256} | {b for edges in nfa.edges for lo, hi, _ in edges for b in (lo, hi + 1)})
-    classes = list(itertools.pairwise(bounds))  # byte ranges no edge splits
+class ClassDfa:
+    """table[state * classes + class] -> next state. State 0 is dead; the END class (a field's end) takes an
+    accepting state to a sink that stays accepting; the SKIP class (a UTF-8 continuation byte) keeps the state."""
+
+    def __init__(self, table: np.ndarray, accepting: np.ndarray, classes: int, starts: np.ndarray,
+                 interval_class: np.ndarray, encoding: Encoding) -> None:
+        self.table, self.accepting, self.classes = table, accepting, classes
+        self._starts, self._interval_class = starts, interval_class
+        self.encoding = encoding
+        self._ascii = interval_class[np.searchsorted(starts, np.arange(128), side="right") - 1].astype(np.int32)
+        self._single = self._single_byte_classes() if encoding.single_byte else None
+
+    def _single_byte_classes(self) -> np.ndarray:
+        """Class of each byte of a single-byte encoding (0 for a byte it does not define; byte 0 ends a field)."""
+        out = np.zeros(256, dtype=np.int32)
+        for byte in range(1, 256):
+            try:
+                code = ord(bytes([byte]).decode(self.encoding.codec))
+            except UnicodeDecodeError:
+                continue
+            out[byte] = self.class_of(np.array([code]))[0]
+        out[0] = END
+        return out
+
+    def class_of(self, codes: np.ndarray) -> np.ndarray:
+        return self._interval_class[np.searchsorted(self._starts, codes, side="right") - 1].astype(np.int32)
+
+    def fullmatch(self, fields: Fields) -> np.ndarray:
+        """Fields grouped by length (up to 64 bytes, then doubling), each group one matrix of classes."""
+        ok = np.zeros(len(fields), dtype=bool)
+        length = fields.lengths
+        low, high = -1, MAX_BYTES
+        while low < int(length.max(initial=0)):
+            group = np.flatnonzero((length > low) & (length <= high))
+            if len(group):
+                ok[group] = self._run(self._class_matrix(fields.take(group)))
+            low, high = high, high * 2
+        return ok
+
+    def _class_matrix(self, fields: Fields) -> np.ndarray:
+        """(n, bytes) class of each byte position: a character's class at its first byte, SKIP at the others,
+        END past the field's end."""
+        words = -(-(int(fields.lengths.max(initial=0)) + 1) // 8)
+        matrix = np.stack([fields.word(k) for k in range(words)], axis=1).view(np.uint8)
+        if self._single is not None:
+            return self._single[matrix]
+        if not (matrix & 0x80).any():
+            classes = self._ascii[matrix & 0x7F]
+            classes[matrix == 0] = END
+            return classes
+        return self._utf8_classes(matrix)
+
+    def _utf8_classes(self, m: np.ndarray) -> np.ndarray:
+        """UTF-8 (validated by the structure checks) read as code points at each lead byte; ASCII by a table."""
+        classes = self._ascii[m & 0x7F]
+        classes[(m & 0xC0) == 0x80] = SKIP
+        classes[m == 0] = END
+        rows, cols = np.nonzero(m >= 0xC0)
+        flat = m.reshape(-1).astype(np.int64)
+        at = rows * m.shape[1] + cols
+        size = len(flat)
+        nxt = [flat[np.minimum(at + k, size - 1)] & 0x3F for k in (1, 2, 3)]
+        lead = flat[at]
+        code = np.where(lead < 0xE0, ((lead & 0x1F) << 6) | nxt[0],
+                        np.where(lead < 0xF0, ((lead & 0x0F) << 12) | (nxt[0] << 6) | nxt[1],
+                                 ((lead & 0x07) << 18) | (nxt[0] << 12) | (nxt[1] << 6) | nxt[2]))
+        classes[rows, cols] = self.class_of(code)
+        return classes
+
+    def _run(self, classes: np.ndarray) -> np.ndarray:
+        state = np.ones(len(classes), dtype=np.int32)  # state 1 starts
+        table, width = self.table, self.classes
+        for column in np.ascontiguousarray(classes.T):
+            state = table.take(state * width + column)
+        return self.accepting[state]
+
+
+def _determinise(nfa: _Nfa, start: int, final: int, encoding: Encoding) -> ClassDfa:
+    starts, interval_class, labels = _classes(nfa.sets)
+    width = len(labels)
     first = _closure(nfa, frozenset([start]))
     ids: dict[frozenset[int], int] = {frozenset(): DEAD, first: 1}
-    rows: list[list[int]] = [[DEAD] * 256, [DEAD] * 256]
+    rows: list[list[int]] = [[DEAD] * width, [DEAD] * width]
     accept = [False, final in first]
     todo = [first]
     while todo:
         current = todo.pop()
         row = rows[ids[current]]
-        for low, high in classes:
-            if low == 0:
-                continue
-            targets = frozenset(t for s in current for lo, hi, t in nfa.edges[s] if lo <= low and high - 1 <= hi)
+        for cls in range(3, width):
+            label = labels[cls]
+            targets = frozenset(t for s in current for k, t in nfa.edges[s] if k in label)
             nxt = _closure(nfa, targets) if targets else frozenset()
             if nxt not in ids:
                 if len(ids) >= MAX_STATES:
                     raise Unsupported("too many states")
                 ids[nxt] = len(rows)
-                rows.append([DEAD] * 256)
+                rows.append([DEAD] * width)
                 accept.append(final in nxt)
                 todo.append(nxt)
-            row[low:high] = [ids[nxt]] * (high - low)
-    # the end marker: byte 0 moves an accepting state to a sink that stays accepting on further zeros
-    sink = len(rows)
-    rows.append([DEAD] * 256)
-    rows[sink][0] = sink
+            row[cls] = ids[nxt]
+        row[SKIP] = ids[current]
+    sink = len(rows)  # after END: stays accepting on further padding
+    rows.append([DEAD] * width)
+    rows[sink][END] = sink
     accept.append(True)
     for i in range(1, sink):
-        rows[i][0] = sink if accept[i] else DEAD
-    return ByteDfa(np.array(rows, dtype=np.int32).ravel(), np.array(accept, dtype=bool), 1)
+        rows[i][END] = sink if accept[i] else DEAD
+    return ClassDfa(np.array(rows, dtype=np.int32).ravel(), np.array(accept, dtype=bool), width, starts,
+                    interval_class, encoding)
 
 
 @cache
-def compile_pattern(pattern: str, encoding: Encoding) -> ByteDfa | None:
-    """The pattern's DFA over the encoding's bytes, or None when it needs Python's `re` itself."""
+def compile_pattern(pattern: str, encoding: Encoding) -> ClassDfa | None:
+    """The pattern's DFA, or None when it needs Python's `re` itself."""
     try:
         parsed = sre_parse.parse(pattern)
-        builder = _Builder(encoding, parsed.state.flags)
+        builder = _Builder(parsed.state.flags)
         start, final = builder.nfa.state(), builder.nfa.state()
-        items = _strip_anchors(list(parsed))
-        builder.sequence(items, start, final)
-        return _determinise(builder.nfa, start, final)
+        builder.sequence(_strip_anchors(list(parsed)), start, final)
+        return _determinise(builder.nfa, start, final, encoding)
     except (Unsupported, RecursionError):
         return None

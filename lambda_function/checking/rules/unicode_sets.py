@@ -1,4 +1,4 @@
-"""Sets of code points as sorted, disjoint (low, high) ranges, Python's regex categories, and UTF-8 byte ranges.
+"""Sets of code points as sorted, disjoint (low, high) ranges, and Python's regex categories.
 
 The categories are what Python's `re` matches for a str pattern: `\\d` is str.isdecimal, `\\s`
 str.isspace, `\\w` str.isalnum or '_' (numpy's string functions use the same Unicode database, and a
@@ -13,7 +13,6 @@ import numpy as np
 
 CharSet = list[tuple[int, int]]
 MAX_CODE = 0x10FFFF
-SURROGATES = (0xD800, 0xDFFF)
 
 
 def normalise(chars: CharSet) -> CharSet:
@@ -65,52 +64,3 @@ def category(name: str, ascii_only: bool) -> CharSet:
         raise ValueError(name)
     chars = list(_ASCII[kind]) if ascii_only else list(_unicode(kind))
     return complement(chars) if negate else chars
-
-
-def _encode(code: int) -> bytes:
-    return chr(code).encode("utf-8", errors="surrogatepass")
-
-
-def utf8_sequences(chars: CharSet) -> list[list[tuple[int, int]]]:
-    """Byte-range sequences whose concatenations are exactly the UTF-8 encodings of the set (no surrogates)."""
-    out: list[list[tuple[int, int]]] = []
-    for low, high in normalise(chars):
-        for a, b in _without_surrogates(low, high):
-            _split(a, b, out)
-    return out
-
-
-def _without_surrogates(low: int, high: int) -> list[tuple[int, int]]:
-    s_low, s_high = SURROGATES
-    if high < s_low or low > s_high:
-        return [(low, high)]
-    parts = []
-    if low < s_low:
-        parts.append((low, s_low - 1))
-    if high > s_high:
-        parts.append((s_high + 1, high))
-    return parts
-
-
-def _split(low: int, high: int, out: list[list[tuple[int, int]]]) -> None:
-    for limit in (0x7F, 0x7FF, 0xFFFF):  # one encoded length per range
-        if low <= limit < high:
-            _split(low, limit, out)
-            _split(limit + 1, high, out)
-            return
-    if high < 0x80:
-        out.append([(low, high)])
-        return
-    for i in range(1, 4):  # align so every byte position spans a contiguous range
-        mask = (1 << (6 * i)) - 1
-        if (low & ~mask) != (high & ~mask):
-            if low & mask:
-                _split(low, low | mask, out)
-                _split((low | mask) + 1, high, out)
-                return
-            if (high & mask) != mask:
-                _split(low, (high & ~mask) - 1, out)
-                _split(high & ~mask, high, out)
-                return
-    first, last = _encode(low), _encode(high)
-    out.append(list(zip(first, last, strict=True)))
