@@ -35,7 +35,8 @@ class BlockBytes:
         padded = b"\0" * FRONT + data + b"\0" * (BACK + (-len(data)) % 8)
         self.words = np.frombuffer(padded, dtype="<u8")
         self.ascii = data.isascii()
-        self._chars: np.ndarray | None = None
+        self.cells: tuple[np.ndarray, np.ndarray] | None = None  # every field's [start, stop), (rows, columns)
+        self._continuations: np.ndarray | None = None
 
     def load(self, offsets: np.ndarray) -> np.ndarray:
         """The 8 bytes at each offset as a little-endian word (first byte lowest); offsets may be -8..len."""
@@ -47,10 +48,21 @@ class BlockBytes:
         return lo | hi
 
     def continuations(self) -> np.ndarray:
-        """Offsets of UTF-8 continuation bytes (10xxxxxx): few in most text, so lengths need one search each."""
-        if self._chars is None:
-            self._chars = np.flatnonzero((self.arr & 0xC0) == 0x80)
-        return self._chars
+        """UTF-8 continuation bytes (10xxxxxx: not a character of their own) in every field, (rows, columns):
+        one pass over the block for all columns, the first time a column's length in characters is asked."""
+        if self._continuations is None:
+            assert self.cells is not None  # noqa: S101 - set by block_fields
+            starts, stops = self.cells
+            bounds = np.empty(starts.size * 2, dtype=np.int64)
+            bounds[0::2], bounds[1::2] = starts.ravel(), stops.ravel()
+            mask = ((self.arr & 0xC0) == 0x80).view(np.int8)
+            if len(mask) and len(bounds):
+                sums = np.add.reduceat(mask, np.minimum(bounds, len(mask) - 1), dtype=np.int32)[0::2]
+                sums[(stops.ravel() <= starts.ravel())] = 0  # reduceat of an empty stretch is its first byte
+            else:
+                sums = np.zeros(starts.size, dtype=np.int32)
+            self._continuations = sums.reshape(starts.shape)
+        return self._continuations
 
 
 @dataclass(slots=True)
@@ -63,6 +75,8 @@ class Fields:
     quoted: np.ndarray | None = None  # None: no field of this column is quoted
     escaped: np.ndarray | None = None  # None: no field holds a doubled quote
     doubled: np.ndarray | None = None  # per field: how many doubled quotes (each reads as one character)
+    column: int = -1  # which column of the block (-1: fields made from plain strings)
+    rows: np.ndarray | None = None  # the block rows these fields are (None: every row, in order)
     # What every word read shares: each field's aligned word index and bit shift, the aligned words read.
     _lengths: np.ndarray | None = field(default=None, repr=False, compare=False)
     _q: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -82,7 +96,8 @@ class Fields:
         quoted = None if self.quoted is None else self.quoted[idx]
         escaped = None if self.escaped is None else self.escaped[idx]
         doubled = None if self.doubled is None else self.doubled[idx]
-        return Fields(self.src, self.start[idx], self.stop[idx], quoted, escaped, doubled)
+        rows = idx if self.rows is None else self.rows[idx]
+        return Fields(self.src, self.start[idx], self.stop[idx], quoted, escaped, doubled, self.column, rows)
 
     def _aligned_word(self, k: int) -> np.ndarray:
         """The aligned buffer word k words after each field's first one (read once per column and k)."""
@@ -128,9 +143,12 @@ class Fields:
         """Length of each field in characters (what PostgreSQL counts), doubled quotes counted once."""
         if self.src.encoding.single_byte or self.src.ascii:
             n = self.lengths
+        elif self.column < 0:  # a handful of plain strings
+            n = np.array([len(self.raw(i).decode("utf-8", errors="replace")) for i in range(len(self))],
+                         dtype=np.int64)
         else:
-            extra = self.src.continuations()
-            n = self.lengths - (np.searchsorted(extra, self.stop) - np.searchsorted(extra, self.start))
+            extra = self.src.continuations()[:, self.column]
+            n = self.lengths - (extra if self.rows is None else extra[self.rows])
         if self.doubled is not None:
             n = n - self.doubled
         return n
@@ -166,11 +184,14 @@ def block_fields(block: Block, header: Header, src: BlockBytes | None = None) ->
     record_starts = block.record_starts()
     stops_last = ends - ((ends < len(block.data)) & header.crlf)  # a CRLF record ends before its CR
     quoted = _quoted_fields(block, record_starts, k, header.separator)
+    starts = np.empty((n, k), dtype=np.int64)
+    stops = np.empty((n, k), dtype=np.int64)
+    starts[:, 0], starts[:, 1:] = record_starts, seps + 1
+    stops[:, :-1], stops[:, -1] = seps, stops_last
+    src.cells = (starts, stops)
     columns = []
     for j in range(k):
-        start = record_starts if j == 0 else seps[:, j - 1] + 1
-        stop = stops_last if j == k - 1 else np.ascontiguousarray(seps[:, j])
-        fields = Fields(src, np.ascontiguousarray(start), stop)
+        fields = Fields(src, np.ascontiguousarray(starts[:, j]), np.ascontiguousarray(stops[:, j]), column=j)
         rows = quoted[j]
         columns.append(fields if rows is None else _unquoted(fields, rows, block))
     return columns
@@ -215,7 +236,7 @@ def _unquoted(fields: Fields, rows: np.ndarray, block: Block) -> Fields:
     assert quotes is not None  # noqa: S101 - there are quoted fields
     inner = np.searchsorted(quotes, stop[rows]) - np.searchsorted(quotes, start[rows])
     if not inner.any():
-        return Fields(fields.src, start, stop, quoted)
+        return Fields(fields.src, start, stop, quoted, column=fields.column)
     doubled = np.zeros(len(quoted), dtype=np.int64)
     doubled[rows] = inner // 2
-    return Fields(fields.src, start, stop, quoted, doubled > 0, doubled)
+    return Fields(fields.src, start, stop, quoted, doubled > 0, doubled, column=fields.column)
