@@ -24,6 +24,10 @@ BOM = b"\xef\xbb\xbf"
 _NONE = np.zeros(0, dtype=np.int64)
 
 BLOCK_BYTES = 4 * 1024 * 1024  # BLOCK_BYTES's default: one place for the handler, validate and the CLI
+# Each numpy operation costs a few microseconds whatever its length: a block of long records grows (up to
+# GROWTH x BLOCK_BYTES) until it holds about TARGET_ROWS records, so those costs stay small per record.
+TARGET_ROWS = 16_384
+GROWTH = 4
 MAX_RECORD_BYTES = 1024 * 1024  # MAX_RECORD_BYTES's default
 
 
@@ -176,6 +180,7 @@ class CsvReader:
         self._pos = 0
         self._eof = False
         self._rows_done = 0
+        self._block_bytes = self._limits.block_bytes
         self.header: Header | None = None
 
     @property
@@ -252,12 +257,12 @@ class CsvReader:
             raise RuntimeError("read_header() first")
         limits = self._limits
         while True:
-            self._fill(limits.block_bytes)
+            self._fill(self._block_bytes)
             if not self._available:
                 return
             # Scan at most a block's worth (parity from a record start holds for any prefix), so a large
             # chunk is cut into blocks of the configured size, each scanned once.
-            window = limits.block_bytes
+            window = self._block_bytes
             while True:
                 stop = min(self._pos + window, len(self._buf))
                 scan = Scan.of(self._buf, self._separator, self._pos, stop)
@@ -279,14 +284,21 @@ class CsvReader:
             elif whole and not cut:  # no complete record yet: read on (within the record size limit)
                 if last_end < 0 and self._available > limits.max_record_bytes:
                     self._reject_long_record(scan.open_at_end)
-                self._fill(self._available + limits.block_bytes)
+                self._fill(self._available + self._block_bytes)
                 continue
             data = self._buf[self._pos:self._pos + cut]
             self._pos += cut
             block = Block.of(data, self._rows_done + 1, self._separator, scan.until(cut))
             self._check_record_lengths(block)
             self._rows_done += block.rows
+            self._grow(block)
             yield block
+
+    def _grow(self, block: Block) -> None:
+        """Long records: the next blocks hold more bytes, up to GROWTH times the configured size."""
+        if block.rows < TARGET_ROWS and len(block.data) >= self._block_bytes // 2:
+            wanted = len(block.data) * TARGET_ROWS // max(block.rows, 1)
+            self._block_bytes = min(max(self._block_bytes, wanted), GROWTH * self._limits.block_bytes)
 
     def _reject_long_record(self, open_quote: bool) -> None:
         limit = self._limits.max_record_bytes
