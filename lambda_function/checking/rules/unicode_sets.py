@@ -7,9 +7,12 @@ test holds them to Python's for every code point); with re.ASCII they are the AS
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import numpy as np
+
+from .unicode_ranges import RANGES, UNIDATA_VERSION
 
 CharSet = list[tuple[int, int]]
 MAX_CODE = 0x10FFFF
@@ -43,6 +46,13 @@ _ASCII = {"DIGIT": [(48, 57)], "SPACE": [(9, 13), (32, 32)], "WORD": [(48, 57), 
 
 @cache
 def _unicode(kind: str) -> tuple[tuple[int, int], ...]:
+    if unicodedata.unidata_version == UNIDATA_VERSION:
+        return RANGES[kind]
+    return computed(kind)
+
+
+def computed(kind: str) -> tuple[tuple[int, int], ...]:
+    """The category from the running Python's Unicode database (numpy's string functions use it too)."""
     points = np.arange(MAX_CODE + 1, dtype=np.uint32)
     chars = points.view("<U1")
     if kind == "DIGIT":

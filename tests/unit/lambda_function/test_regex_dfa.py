@@ -89,3 +89,14 @@ def test_categories_are_pythons_for_every_code_point():
             inside[low:high + 1] = True
         sample = points[::97].tolist() + [c for low, high in chars for c in (low, high)]
         assert all(inside[c] == method(chr(c)) for c in sample), name
+
+
+def test_the_stored_category_ranges_are_this_pythons_when_its_unicode_is_theirs():
+    import unicodedata
+
+    from lambda_function.checking.rules.unicode_ranges import RANGES, UNIDATA_VERSION
+    from lambda_function.checking.rules.unicode_sets import computed
+
+    if unicodedata.unidata_version != UNIDATA_VERSION:
+        pytest.skip(f"stored for Unicode {UNIDATA_VERSION}; this Python has {unicodedata.unidata_version}")
+    assert {kind: computed(kind) for kind in RANGES} == RANGES
