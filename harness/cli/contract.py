@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from harness.cli.consoles import console_for
 
 if TYPE_CHECKING:
     from lambda_function.contract import Whitelist
 
 contract_app = typer.Typer(help="Check, show or draft table contracts (contracts/*.yaml).", no_args_is_help=True,
                            add_completion=False)
-console = Console()
-err = Console(stderr=True)
+console = console_for()
+err = console_for(stderr=True)
 
 ContractsOption = Annotated[Path | None, typer.Option(
     "--contracts", help="Folder of table contracts [default: $TABLE_CONTRACTS, else the bundled contracts/]")]

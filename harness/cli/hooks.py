@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from harness.cli.consoles import console_for
 
 hook_app = typer.Typer(help="What the pre-commit hooks run: staged CSVs through validate, contract check when a "
                             "contract changed.", no_args_is_help=True, add_completion=False)
@@ -36,7 +37,7 @@ def contracts_folder(option: Path | None) -> Path:
     folder = chosen or DEFAULT_FOLDER
     if not folder.is_dir():
         source = "--contracts" if option else "TABLE_CONTRACTS" if chosen else "the default ./contracts"
-        Console(stderr=True).print(f"error: {folder} ({source}) is not a folder of table contracts; give the hook "
+        console_for(stderr=True).print(f"error: {folder} ({source}) is not a folder of table contracts; give the hook "
                                    "`args: [--contracts, DIR]`", markup=False, highlight=False)
         raise typer.Exit(2)
     return folder
@@ -53,9 +54,9 @@ def validate_staged(files: FilesArgument = None, contracts: ContractsOption = No
     try:
         whitelist = load_contracts(folder)
     except ConfigurationError as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        console_for(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    console = Console()
+    console = console_for()
     failed: list[Path] = []
     for path in files or []:
         if whitelist.lookup(path.name) is None:

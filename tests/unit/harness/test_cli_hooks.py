@@ -71,7 +71,7 @@ def test_a_broken_contract_stops_validate_and_fails_contracts_naming_file_and_fi
 
     unrelated = runner.invoke(app, ["hook", "contracts", ".github/workflows/ci.yaml"])
     assert unrelated.exit_code == 0 and unrelated.output == ""  # no contract among the files: nothing to check
-    checked = runner.invoke(app, ["hook", "contracts", "contracts/users.yaml"], terminal_width=300)
+    checked = runner.invoke(app, ["hook", "contracts", "contracts/users.yaml"])
     assert checked.exit_code == 1
     assert "contracts/users.yaml: columns.signup_date.type: unknown type 'datetime'" in checked.output
 
