@@ -78,7 +78,7 @@ def check_changed(files: FilesArgument = None, contracts: ContractsOption = None
     """`harness contract check` on the folder when one of the files is in it (exit 1: a problem)."""
     from harness.cli.contract import check
 
-    folder = contracts_folder(contracts).resolve()
-    if not any(folder in path.resolve().parents for path in files or []):
+    folder = contracts_folder(contracts)
+    if not any(folder.resolve() in path.resolve().parents for path in files or []):
         return  # none of them is a contract of this folder
-    check(folder, as_json=False)
+    check(folder, as_json=False)  # as given: problems name contracts/x.yaml, as the user wrote it
