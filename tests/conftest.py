@@ -1,21 +1,22 @@
-"""Shared fixtures. The stack starts lazily: only tests that ask for `stack` (or `aws_env`) pay for it."""
+"""Shared fixtures. The stack starts lazily: only tests that ask for `stack` (or `aws_env`) pay for it.
+
+`stack` is the installed pytest plugin's `ingest_stack` (harness/pytest_plugin.py), so every run exercises
+the fixture other repositories use: one stack per session, HARNESS_BACKEND's (embedded by default).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from harness.stack import StackInfo, backend_name, ephemeral_stack
+from harness.stack import StackInfo
 
 pytest_plugins = ["tests.support.fixtures_plugin"]
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[StackInfo]:
+def stack(ingest_stack: StackInfo) -> StackInfo:
     """One stack for the whole test session: embedded (moto + real PostgreSQL) unless HARNESS_BACKEND names another."""
-    with ephemeral_stack(backend_name()) as info:
-        yield info
+    return ingest_stack
 
 
 @pytest.fixture

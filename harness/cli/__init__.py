@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("harness.cli.validate", "Check a file exactly as the Lambda would, before uploading it "
                                          "(exit 0 loads, 1 FAILED, 3 REJECTED)."),
     "contract": ("harness.cli.contract", "Check, show or draft table contracts (contracts/*.yaml)."),
+    "hook": ("harness.cli.hooks", "What the pre-commit hooks run: staged CSVs through validate, contract check when "
+                                  "a contract changed."),
     "scenarios": ("harness.cli.scenarios", "Run the scenario catalogue end to end; exit 1 when any scenario fails."),
     "demo": ("harness.cli.scenarios", "A throwaway embedded stack, a few representative uploads, what happened, "
                                       "where to look next."),

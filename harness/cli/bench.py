@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.bench.figures import PIPELINE_LABELS, BenchReport
 from harness.bench.pipelines import BenchError
 from harness.bench.run import CACHE_DIR, NAIVE_MAX_ROWS, BenchOptions, plan_steps, run_bench
+from harness.cli.consoles import console_for
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +53,7 @@ def bench(
                            cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts,
                            reject_every=reject_every, data=data)
     steps = plan_steps(options)
-    stderr = Console(stderr=True)
+    stderr = console_for(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=stderr, transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -70,9 +70,7 @@ def bench(
     if as_json:
         typer.echo(json.dumps(reports[0].to_dict() if len(reports) == 1 else suite_dict(reports)))
         return
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=140)  # piped into a file or a doc: do not wrap at 80
+    console = console_for(highlight=False)
     if len(reports) > 1:
         console.print(contracts_table(reports))
     for report in reports:

@@ -1,8 +1,9 @@
-"""`harness contract check|show|infer`: the table contracts (contracts/*.yaml) as a data engineer works with them.
+"""`harness contract check|init|show|infer`: the table contracts (contracts/*.yaml) as a data engineer works with them.
 
 `check` runs the handler's own loader (JSON Schema + semantic checks) and lists every problem with its
 file and field; `show` prints what each column accepts in the words the README uses (`--markdown` is
-the README's own table, so docs are generated, not copied); `infer` drafts a contract from a sample.
+the README's own table, so docs are generated, not copied); `infer` drafts a contract from a sample;
+`init` starts a folder (the JSON Schema and a commented example).
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from harness.cli.consoles import console_for
 
 if TYPE_CHECKING:
     from lambda_function.contract import Whitelist
 
 contract_app = typer.Typer(help="Check, show or draft table contracts (contracts/*.yaml).", no_args_is_help=True,
                            add_completion=False)
-console = Console()
-err = Console(stderr=True)
+console = console_for()
+err = console_for(stderr=True)
 
 ContractsOption = Annotated[Path | None, typer.Option(
     "--contracts", help="Folder of table contracts [default: $TABLE_CONTRACTS, else the bundled contracts/]")]
@@ -65,6 +67,18 @@ def check(
         console.print(f"[bold green]OK[/]: {len(whitelist)} contract{'s' if len(whitelist) != 1 else ''} "
                       f"in {path}: {names}", highlight=False)
     raise typer.Exit(1 if problems else 0)
+
+
+@contract_app.command("init")
+def init(
+    folder: Annotated[Path, typer.Argument(help="The contracts folder to create (or complete), e.g. contracts")],
+) -> None:
+    """Create a contracts folder: the JSON Schema the contracts name, and one commented example contract."""
+    from harness.authoring.starter import init_folder
+
+    for line in init_folder(folder):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    console.print(f"next: edit the example, then `harness contract check {folder}`", highlight=False, markup=False)
 
 
 @contract_app.command("show")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 import fixtures
 from fixtures.schema import DEFAULT_USERS
+from harness.cli.consoles import console_for
 
 # Below this many rows a progress bar would only flicker.
 PROGRESS_MIN_ROWS = 2 * fixtures.CHUNK_ROWS
@@ -62,7 +62,7 @@ def generate(
             target, table, rows, seed, defect, users=users, gzipped=gzip, progress=show_progress, contracts=folder
         )
     except ValueError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        console_for(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     summary = {
         "path": str(written.path),
@@ -79,7 +79,7 @@ def generate(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    console = Console(highlight=False)
+    console = console_for(highlight=False)
     size = f"{written.size:,} bytes"
     console.print(f"wrote [bold]{written.rows:,}[/bold] rows of {spec.object_name} to {written.path} ({size})")
     if written.defect is not None:

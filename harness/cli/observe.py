@@ -9,16 +9,16 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from harness import state
+from harness.cli.consoles import console_for
 from harness.cli.output import STATUS_STYLE
 from harness.cli.stack import JsonFlag, StateDir, _clear_errors, _running_stack
 from harness.emulator.messages import drain, record, recorded, status_of
 from lambda_function.errors import place
 
-console = Console()
-errors = Console(stderr=True)
+console = console_for()
+errors = console_for(stderr=True)
 FOLLOW_POLL_SECONDS = 1
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from harness.cli.consoles import console_for
 from harness.deploy.bundle import PackagingError, build_package, default_cache_dir
 from harness.deploy.report import size_report
 
-console = Console()
-errors = Console(stderr=True)
+console = console_for()
+errors = console_for(stderr=True)
 
 
 class PythonVersion(StrEnum):

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness import state
+from harness.cli.consoles import console_for
 from harness.scenarios import run_all, select
 from harness.scenarios.demo import DEMO, print_demo
 from harness.scenarios.model import Result, Scenario
@@ -23,8 +23,8 @@ from harness.scenarios.report import results_table, write_junit
 from harness.stack import StackError, StackInfo, backend_name, ephemeral_stack
 from harness.stack.health import is_healthy
 
-console = Console()
-errors = Console(stderr=True)
+console = console_for()
+errors = console_for(stderr=True)
 
 
 @contextlib.contextmanager

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from harness import state
+from harness.cli.consoles import console_for
 from harness.cli.output import outcomes_of, print_exports, print_invocation, print_replay, print_stack
 from harness.emulator.messages import record
 from harness.emulator.replay import ReplayReport
@@ -27,8 +27,8 @@ from harness.emulator.trigger import watch as run_watch
 from harness.stack import NoRunningStack, ResourceNames, StackError, StackInfo, backend_name, get_backend, stop_stack
 from harness.stack.health import is_healthy, probe
 
-console = Console()
-errors = Console(stderr=True)
+console = console_for()
+errors = console_for(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 StateDir = Annotated[

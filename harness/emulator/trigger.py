@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import unquote_plus
@@ -38,14 +38,16 @@ def runtime_for(
     retries: int = 2,
     retry_delays: tuple[float, ...] = (0.2, 0.5),
     log_stream: TextIO | None = None,
+    extra_environment: Mapping[str, str] | None = None,
 ) -> LambdaRuntime:
-    """A runtime whose function environment points at the stack and whose failures go to its topic."""
+    """A runtime whose function environment points at the stack (plus `extra_environment`, e.g. DB_SCHEMA)
+    and whose failures go to its topic."""
     config = FunctionConfig(
         region=stack.region,
         timeout_seconds=timeout_seconds,
         maximum_retry_attempts=retries,
         retry_delays_seconds=retry_delays,
-        environment=stack.lambda_environment(),
+        environment={**stack.lambda_environment(), **(extra_environment or {})},
     )
     sns = stack_client(stack, "sns")
 

@@ -52,10 +52,11 @@ def print_demo(console: Console, results: list[Result], seconds: float) -> None:
         "the capture queue and counted rows in the real PostgreSQL. Every scenario had its own bucket and schema."
     )
     console.print(
-        Panel(
+        Panel(  # fitted to its text: piped output is 10,000 columns wide (harness/cli/consoles.py)
             what,
             title=f"{passed}/{len(results)} as expected in {seconds:.1f}s; stack stopped",
             border_style="green" if passed == len(results) else "red",
+            expand=False,
         )
     )
     failed = next((m for r in results for m in r.messages if m.get("status") == "FAILED"), None)
@@ -65,4 +66,4 @@ def print_demo(console: Console, results: list[Result], seconds: float) -> None:
     steps = Table.grid(padding=(0, 2))
     for command, purpose in NEXT_STEPS:
         steps.add_row(f"[bold]{command}[/]", purpose)
-    console.print(Panel(steps, title="where to look next"))
+    console.print(Panel(steps, title="where to look next", expand=False))

