@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import fixtures
 from harness.authoring import InferError, infer_contract
+from tests.support.contracts import write_contract
 from tests.support.drafts import assert_loads, drafted, types_of, write_sample
 
 FLIGHTS = """\
@@ -191,3 +193,18 @@ def test_a_dash_among_text_only_is_a_value_and_a_second_marker_is_named(tmp_path
     assert contract.missing == "NA" and types_of(contract)["b"] == "text"
     assert re.search(r"# 'N/A' also marks missing values in b: 1 field: COPY reads one marker only", text)
     assert_loads(sample, "t.csv", contract)
+
+
+def test_a_generated_instrument_file_is_drafted_back_to_its_dialect(tmp_path: Path) -> None:
+    given = tmp_path / "given"
+    given.mkdir()
+    sample = tmp_path / "instrument.csv"
+    sample.write_bytes(fixtures.generate("instrument", 400, 2, contracts=write_contract(given, "instrument")).data)
+    _, contract = drafted(tmp_path, sample, "instrument.csv")
+    assert (contract.delimiter, contract.missing, contract.encoding) == (";", "NA", "windows-1252")
+    spellings = {c.name: (c.true_values, c.false_values) for c in contract.columns if c.pg_type == "boolean"}
+    assert spellings == {"passed": (("1",), ("0",)), "calibrated": (("yes", "y"), ("no", "n"))}
+    assert types_of(contract)["température"].startswith("numeric(") and contract.primary_key == ("sample_id",)
+    assert {c.name for c in contract.columns if not c.required} == {
+        "lab", "température", "reading", "calibrated", "measured_on", "remark"}
+    assert_loads(sample, "instrument.csv", contract)
