@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.cli.consoles import console_for
@@ -89,11 +90,18 @@ def validate(
     spec = whitelist.lookup(name)
     status, result, seconds = check_file(file, name, spec)
     data = report(file, name, status, result, seconds, spec)
+    data["hints"] = _hints(file, name, spec, data) if status == "FAILED" and spec else []
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _print(console_for(), data, whitelist.accepted_names(), None if show_all else SHOWN_PER_GROUP)
     raise typer.Exit(EXIT_CODES[status])
+
+
+def _hints(file: Path, name: str, spec: Contract, data: dict[str, Any]) -> list[str]:
+    from harness.authoring.hints import validation_hints  # only a FAILED file needs it
+
+    return validation_hints(file, name, spec, data["errors"])
 
 
 def _groups(errors: list[dict[str, Any]]) -> dict[tuple[str | None, str], list[dict[str, Any]]]:
@@ -145,3 +153,5 @@ def _print(console: Console, data: dict[str, Any], accepted: str, per_group: int
     else:
         scope = f" in {data['rows_rejected']:,} of {data['rows']:,} rows read"
     console.print(f"[bold red]FAILED[/]: {errors_text}{scope}{more}; nothing would load.")
+    for hint in data.get("hints", []):
+        console.print(f"[bold]hint[/]: {escape(hint)}", highlight=False, soft_wrap=True)

@@ -72,9 +72,9 @@ def content_bytes(upload: Upload) -> tuple[bytes, fixtures.InjectedDefect | None
         made = fixtures.generate(c.table, c.rows, c.seed, c.defect, contracts=c.contracts)
         data, defect = made.data, made.defect
         if c.first_row > 1 or c.last_row is not None:
-            delimiter = fixtures.layout(c.table, c.contracts).delimiter
-            header, *records = parse(data, delimiter)
-            data = records_to_bytes([header, *records[c.first_row - 1 : c.last_row]], delimiter)
+            spec = fixtures.layout(c.table, c.contracts)
+            header, *records = parse(data, spec.delimiter, spec.codec)
+            data = records_to_bytes([header, *records[c.first_row - 1 : c.last_row]], spec.delimiter, spec.codec)
     else:
         data, defect = upload.content, None
     return (gzip.compress(data, compresslevel=1) if upload.gzip else data), defect

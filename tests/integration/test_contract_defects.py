@@ -1,5 +1,6 @@
-"""A contract the repository does not ship, end to end: every defect the harness lists for it is FAILED by
-the handler at the recorded row and column, with the table exactly as it was (real moto + PostgreSQL)."""
+"""Contracts the repository does not ship, end to end: every defect the harness lists for them is FAILED by
+the handler at the recorded row and column, with the table exactly as it was (real moto + PostgreSQL).
+readings uses every type and key; instrument writes files the real-world way (windows-1252, NA, 1/0)."""
 
 from __future__ import annotations
 
@@ -8,31 +9,54 @@ from pathlib import Path
 import pytest
 
 import fixtures
+from fixtures.csvtext import parse
 from tests.support.client import IngestClient
-from tests.support.contracts import write_readings
+from tests.support.contracts import write_contract
+
+KEYS = {"readings": "lab/readings-{n}.csv", "instrument": "lab/{n}/instrument.csv"}
 
 
-@pytest.fixture
-def readings_client(client: IngestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IngestClient:
-    monkeypatch.setenv("TABLE_CONTRACTS", str(write_readings(tmp_path)))
-    return client
-
-
-def test_every_listed_defect_fails_where_recorded_and_changes_nothing(readings_client: IngestClient,
-                                                                     tmp_path: Path) -> None:
-    clean = fixtures.generate("readings", 40, 1, contracts=tmp_path)
-    assert readings_client.ingest("lab/readings-0.csv", clean.data)["status"] == "SUCCEEDED"
-    before = readings_client.checksum("readings")
+@pytest.mark.parametrize("table", sorted(KEYS))
+def test_every_listed_defect_fails_where_recorded_and_changes_nothing(client: IngestClient, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     table: str) -> None:
+    monkeypatch.setenv("TABLE_CONTRACTS", str(write_contract(tmp_path, table)))
+    clean = fixtures.generate(table, 40, 1, contracts=tmp_path)
+    assert client.ingest(KEYS[table].format(n=0), clean.data)["status"] == "SUCCEEDED"
+    before = client.checksum(table)
     wrong = []
-    for n, kind in enumerate(fixtures.defects_for("readings", str(tmp_path)), start=1):
-        made = fixtures.generate("readings", 40, 2, kind, contracts=tmp_path)
+    for n, kind in enumerate(fixtures.defects_for(table, str(tmp_path)), start=1):
+        made = fixtures.generate(table, 40, 2, kind, contracts=tmp_path)
         place = made.defect
         assert place is not None
-        outcome = readings_client.ingest(f"lab/readings-{n}.csv", made.data)
+        outcome = client.ingest(KEYS[table].format(n=n), made.data)
         at_place = [e for e in outcome["errors"] if e["row"] == place.row
                     and (place.column is None or e["column"] == place.column)]
         if outcome["status"] != "FAILED" or not at_place:
             wrong.append((kind, outcome["status"], (place.row, place.column), outcome["errors"][:2]))
     assert wrong == []
-    assert readings_client.checksum("readings") == before
-    assert readings_client.count("readings") == 40
+    assert client.checksum(table) == before
+    assert client.count(table) == 40
+
+
+def test_a_generated_instrument_file_loads_null_exactly_at_its_markers(client: IngestClient, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_CONTRACTS", str(write_contract(tmp_path, "instrument")))
+    made = fixtures.generate("instrument", 500, 3, contracts=tmp_path)
+
+    outcome = client.ingest("lab/instrument.csv", made.data)
+
+    assert outcome["status"] == "SUCCEEDED", outcome["errors"][:3]
+    header, *rows = parse(made.data, ";", "cp1252")
+    by_id = {int(r[0]): r for r in rows}
+    stored = client.query('SELECT sample_id, operator, lab, "température" IS NULL, passed, calibrated, remark '
+                          "FROM instrument")
+    assert len(stored) == 500
+    for sample_id, operator, lab, no_temperature, passed, calibrated, remark in stored:
+        row = dict(zip(header, by_id[sample_id], strict=True))
+        assert (operator, lab, remark) == (row["operator"], None if row["lab"] == "NA" else row["lab"],
+                                           None if row["remark"] == "NA" else row["remark"])
+        assert no_temperature == (row["température"] == "NA")
+        assert passed == (row["passed"] == "1")
+        assert calibrated == (None if row["calibrated"] == "NA" else row["calibrated"].lower() in ("y", "yes"))
+    assert any("é" in r[1] for r in stored)  # windows-1252 text read as the characters it wrote

@@ -10,8 +10,11 @@ from typer.testing import CliRunner
 
 from harness.authoring import InferError, infer_contract
 from harness.cli import app
-from harness.cli.validate import check_file
-from lambda_function.contract import Contract, check_folder, load_contracts
+from lambda_function.contract import load_contracts
+from tests.support.drafts import assert_loads as _loads
+from tests.support.drafts import drafted as _drafted
+from tests.support.drafts import types_of as _types
+from tests.support.drafts import write_sample as _sample
 
 runner = CliRunner()
 
@@ -20,34 +23,6 @@ UUIDS = [
     "6F1C2B1E-1C2D-4E5F-8A9B-0C1D2E3F4A5C",
     "0e4d8a3c-9b2f-4c1e-a7d6-5f3b2a1c0d9e",
 ]
-
-
-def _sample(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _drafted(tmp_path: Path, sample: Path, file: str, **options: str) -> tuple[str, Contract]:
-    """The draft, checked by the handler's loader as its own contracts folder, and its Contract."""
-    text = infer_contract(sample, file, **options)  # type: ignore[arg-type]
-    folder = tmp_path / "contracts"
-    folder.mkdir(exist_ok=True)
-    (folder / f"{Path(file).stem}.yaml").write_text(text, encoding="utf-8")
-    whitelist, problems = check_folder(folder)
-    assert problems == [] and whitelist is not None, text
-    contract = load_contracts(folder).find(file)
-    assert contract is not None
-    return text, contract
-
-
-def _loads(sample: Path, file: str, contract: Contract) -> None:
-    status, result, _ = check_file(sample, file, contract)
-    assert status == "SUCCEEDED", result.errors if result else None
-
-
-def _types(contract: Contract) -> dict[str, str]:
-    return {c.name: c.pg_type for c in contract.columns}
 
 
 def test_a_mixed_sample_gets_the_narrowest_types_its_values_all_pass(tmp_path: Path) -> None:
@@ -132,12 +107,12 @@ def test_near_misses_fall_back_to_text_and_say_why(tmp_path: Path) -> None:
         "messy.csv",
         "n,d,t,f\n1,2024-02-30,2024-01-01T00:00:00Z,1.5\n2,2024-01-01,"
         "2024-01-01T00:00:00,nan\n3,2024-01-02,2024-01-01T00:00:00Z,2.5\n"
-        "N/A,2024-01-03,2024-01-01T00:00:00Z,3.5\n",
+        "unknown,2024-01-03,2024-01-01T00:00:00Z,3.5\n",  # a value, not a null marker (N/A would be one)
     )
     text, contract = _drafted(tmp_path, sample, "messy.csv", table="messy_import")
     assert contract.table == "messy_import"
     assert _types(contract) == {"n": "text", "d": "text", "t": "text", "f": "text"}
-    assert "3 of 4 values are bigint but not 'N/A' -> text" in text
+    assert "3 of 4 values are bigint but not 'unknown' -> text" in text
     assert "3 of 4 values are date but not '2024-02-30' -> text" in text
     assert contract.primary_key == ()  # nothing unique is an id: no key is guessed
     _loads(sample, "messy.csv", contract)

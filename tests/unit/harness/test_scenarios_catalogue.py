@@ -119,3 +119,20 @@ def test_scenarios_list_names_expectations_without_a_stack() -> None:
     assert listed["readings-delivered-twice"]["expected"] == "SUCCEEDED + SKIPPED"
     plain = CliRunner().invoke(app, ["scenarios", "--list"]).stdout
     assert plain.splitlines()[0].split()[:2] == ["valid-users", "SUCCEEDED"]
+
+
+def test_the_dialect_defects_are_scenarios_and_a_header_one_fails_even_when_rows_may_be_rejected(
+        tmp_path: Path) -> None:
+    from tests.support.contracts import FOLDER
+
+    instrument = {s.name: s for s in select(contracts=FOLDER) if s.name.startswith("instrument-")}
+    for kind in ("empty_under_marker-reading", "undefined_byte-lab", "unlisted_spelling-passed",
+                 "missing_required_column-passed", "empty_required-operator"):
+        last = instrument[f"instrument-defect-{kind}"].uploads[-1]
+        assert last.outcomes == ("FAILED",) and last.error_at_defect, kind
+    (tmp_path / "r.yaml").write_text("file: r.csv\ntable: r\nmode: append\non_error: reject_rows\n"
+                                     "max_rejected_rows: 5\ncolumns:\n  k: {type: integer}\n  b: {type: boolean}\n"
+                                     "  note: {type: text, required: false}\n")
+    generated = {s.name: s for s in select(contracts=tmp_path)}
+    assert generated["r-defect-missing_required_column-b"].uploads[-1].outcomes == ("FAILED",)
+    assert generated["r-defect-unlisted_spelling-b"].uploads[-1].outcomes == ("PARTIAL",)
