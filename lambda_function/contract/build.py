@@ -171,5 +171,6 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
         file=raw.get("file"), match=raw.get("match"), primary_key=tuple(raw.get("primary_key", ())),
         allow_empty=raw.get("allow_empty", False), delimiter=raw.get("dialect", {}).get("delimiter", ","),
         on_error=on_error, max_rejected_rows=raw.get("max_rejected_rows"),
-        max_rejected_ratio=raw.get("max_rejected_ratio"), description=raw.get("description"),
+        max_rejected_ratio=raw.get("max_rejected_ratio"), evolve=raw.get("evolve", "safe"),
+        description=raw.get("description"),
     ), []

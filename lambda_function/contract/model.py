@@ -17,6 +17,7 @@ from .pgtypes import PgType
 
 LoadMode = Literal["append", "replace", "upsert"]
 OnError = Literal["fail", "reject_rows"]
+Evolve = Literal["safe", "none"]
 Unique = Literal["exact", "casefold"]
 # A bound as the contract wrote it, already checked against the column's type: a number (Decimal keeps
 # numeric bounds exact), a date, a timestamp, or the per-invocation "today" / "now".
@@ -63,6 +64,7 @@ class Contract:
     on_error: OnError = "fail"
     max_rejected_rows: int | None = None
     max_rejected_ratio: float | None = None
+    evolve: Evolve = "safe"  # safe: a load applies safe schema changes itself; none: any difference is drift
     description: str | None = None
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
