@@ -24,7 +24,7 @@ from ..errors import FileRejected, RowError, TransientError
 from ..job import Ingestion
 from ..reading import objects
 from ..reading.blocks import Block, Limits
-from .clashes import has_rows, key_lookup
+from .clashes import RememberedLookup, has_rows, key_lookup
 from .strategies import conflict_error, copy_blocks
 
 
@@ -49,8 +49,11 @@ class _Clash(Exception):
         self.rejected = rejected
 
 
-def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> Loaded:
-    """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED."""
+def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, altered: bool = False) -> Loaded:
+    """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED.
+
+    `altered`: this load changed the table's definition (clashes.RememberedLookup says what that changes).
+    """
     clashes_possible = (contract.mode == "append" and bool(contract.primary_key)
                         and has_rows(cur, job.settings.db_schema, contract))
     failure: FileRejected | None = None
@@ -64,15 +67,33 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> L
     except _Clash as exc:
         if not clashes_possible:
             raise exc.rejected from None
-    with key_lookup(job.clients.engine, job.settings.db_schema, contract) as lookup:
-        if failure is None and contract.on_error == "reject_rows":
-            try:
-                with cur.connection.transaction():
-                    return _one_pass(cur, job, contract, lookup, copy=True)
-            except _Clash:
-                raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
-        _one_pass(cur, job, contract, lookup, copy=False)  # lists every problem, clashes included: it raises
+    try:
+        if altered:
+            loaded = _remembered_pass(cur, job, contract, failure)
+            if loaded is not None:
+                return loaded
+        else:
+            with key_lookup(job.clients.engine, job.settings.db_schema, contract) as lookup:
+                if failure is None and contract.on_error == "reject_rows":
+                    with cur.connection.transaction():
+                        return _one_pass(cur, job, contract, lookup, copy=True)
+                _one_pass(cur, job, contract, lookup, copy=False)  # lists every problem, clashes included: raises
+    except _Clash:
+        raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
+    except FileRejected as exc:
+        exc.depends_on_table = failure is None  # the first pass did not fail on its own: rows in the table may
+        raise
     raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
+
+
+def _remembered_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract,
+                     failure: FileRejected | None) -> Loaded | None:
+    lookup = RememberedLookup(cur, job.settings.db_schema, contract)
+    _one_pass(cur, job, contract, lookup.ask, copy=False).close()  # on_error: fail raises here, listing all
+    if failure is None and contract.on_error == "reject_rows":
+        with cur.connection.transaction():
+            return _one_pass(cur, job, contract, lookup.answer, copy=True)
+    return None
 
 
 def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, lookup: KeyLookup | None,
@@ -101,8 +122,8 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
         row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
         raise _Clash(conflict_error(exc, contract, row_of)) from None
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
-        rule = f"accepted by PostgreSQL: {exc.diag.message_primary}"
-        raise FileRejected([RowError(None, None, None, rule)]) from None
+        rule = f"refused by PostgreSQL: {exc.diag.message_primary}"
+        raise FileRejected([RowError(None, None, None, rule)], depends_on_table=True) from None
 
 
 def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:
