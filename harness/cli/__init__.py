@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                          "named defect."),
     "validate": ("harness.cli.validate", "Check a file exactly as the Lambda would, before uploading it "
                                          "(exit 0 loads, 1 FAILED, 3 REJECTED)."),
-    "contract": ("harness.cli.contract", "Check, show or draft table contracts (contracts/*.yaml)."),
+    "contract": ("harness.cli.contract", "Check, show, draft, plan or apply table contracts (contracts/*.yaml)."),
     "scenarios": ("harness.cli.scenarios", "Run the scenario catalogue end to end; exit 1 when any scenario fails."),
     "demo": ("harness.cli.scenarios", "A throwaway embedded stack, a few representative uploads, what happened, "
                                       "where to look next."),
