@@ -92,7 +92,18 @@ def validate(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         _print(Console(), data, whitelist.accepted_names(), None if show_all else SHOWN_PER_GROUP)
+        if spec is not None and status in ("SUCCEEDED", "PARTIAL"):
+            Console().print(TABLE_NOTES[spec.evolve], highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_CODES[status])
+
+
+# validate knows the contract, never the table: what a load may still find there.
+TABLE_NOTES = {
+    "safe": "Checked against the contract, not the table: the table may need these safe changes: see harness "
+            "contract plan (a load applies them itself, evolve: safe; any other difference FAILS it as drift).",
+    "none": "Checked against the contract, not the table: with evolve: none the table must match it exactly: see "
+            "harness contract plan.",
+}
 
 
 def _groups(errors: list[dict[str, Any]]) -> dict[tuple[str | None, str], list[dict[str, Any]]]:
