@@ -119,3 +119,20 @@ def test_scenarios_list_names_expectations_without_a_stack() -> None:
     assert listed["readings-delivered-twice"]["expected"] == "SUCCEEDED + SKIPPED"
     plain = CliRunner().invoke(app, ["scenarios", "--list"]).stdout
     assert plain.splitlines()[0].split()[:2] == ["valid-users", "SUCCEEDED"]
+
+
+def test_each_generated_contract_gets_a_schema_change_mid_scenario() -> None:
+    from harness.scenarios.generated import contract_scenarios
+    from lambda_function.contract import default_folder, load_contracts
+
+    examples = default_folder() / "examples"
+    (scenario,) = [s for s in contract_scenarios(examples) if s.name.endswith("-evolve-optional-column")]
+    before, added, without, after = scenario.uploads
+    assert before.contracts is None and after.contracts is None and after.schema_changes is False
+    assert added.contracts == without.contracts and added.schema_changes is True
+    (changed,) = load_contracts(added.contracts)
+    column = changed.column("evolved_note")
+    assert column.required is False
+    assert changed.column_names[1:] == load_contracts(examples).find("orders.csv").column_names
+    assert isinstance(without.content, Generated) and without.content.empty_columns == ("evolved_note",)
+    assert scenario.tables == {"orders": 80}
