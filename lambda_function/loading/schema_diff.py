@@ -204,7 +204,7 @@ def _primary_key(table: TableDefinition, contract: Contract) -> list[Difference]
     add = f"ADD PRIMARY KEY ({', '.join(ident(c) for c in wanted)})"
     if not existing:
         return [Difference(Kind.REWRITE, column, _key(existing), _key(wanted), f"ALTER TABLE {table.target} {add}",
-                           "PostgreSQL builds the key's index (and checks every row): harness contract apply runs it")]
+                           "PostgreSQL checks every row and builds the key's index: harness contract apply runs it")]
     drop = f"DROP CONSTRAINT {ident(table.primary_key_constraint or table.name + '_pkey')}"
     statement = f"ALTER TABLE {table.target} {drop}" + (f", {add}" if wanted else "")
     return [Difference(Kind.BREAKING, column, _key(existing), _key(wanted), statement,
@@ -225,9 +225,12 @@ def load_statements(differences: list[Difference], evolve: str) -> list[str]:
 
 
 def drift_errors(differences: list[Difference], contract: Contract) -> list[RowError]:
-    """The FAILED outcome's errors: one per difference, the table's definition as the value."""
+    """The FAILED outcome's errors, one per difference, the table's definition as the value: what stops the load
+    first, then the safe changes it would apply (a column merely left as is, under `evolve: safe`, is no error)."""
+    stopping = blocking(differences, contract.evolve)
+    shown = stopping + [d for d in differences if d not in stopping and d.statement]
     errors = []
-    for d in differences:
+    for d in shown:
         kind = f"{d.kind}, but evolve: none" if d.kind is Kind.SAFE and contract.evolve == "none" else str(d.kind)
         action = f"run {d.statement}" if d.statement else "nothing to run"
         if d.kind is Kind.SAFE and contract.evolve == "safe":

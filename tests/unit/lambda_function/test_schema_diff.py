@@ -179,7 +179,7 @@ def test_drift_errors_name_column_the_tables_definition_and_the_statement() -> N
     (error,) = drift_errors(compare(table(key=()), upsert, "s"), upsert)
     assert (error.column, error.value) == ("id", "no primary key")
     assert error.rule.startswith(f'schema drift (rewrite): the contract says primary key (id); run ALTER TABLE {T} '
-                                 'ADD PRIMARY KEY ("id") (PostgreSQL builds')
+                                 'ADD PRIMARY KEY ("id") (PostgreSQL checks')
 
 
 def test_a_missing_table_is_created_by_the_first_load() -> None:
@@ -193,3 +193,14 @@ def test_the_definition_fingerprint_follows_every_attribute() -> None:
     assert definition_fingerprint(base) == definition_fingerprint(table(TableColumn("v", "text", False)))
     assert definition_fingerprint(base) != definition_fingerprint(table(TableColumn("v", "text", True)))
     assert definition_fingerprint(base) != definition_fingerprint(dataclasses.replace(base, primary_key=()))
+
+
+def test_drift_lists_what_stops_the_load_first_and_no_column_merely_left_as_is() -> None:
+    upsert = contract(col("carrier", "varchar(3)"), mode="upsert")
+    shape = table(TableColumn("carrier", "character varying(2)", True), TableColumn("delayed", "boolean", False),
+                  key=())
+    errors = drift_errors(compare(shape, upsert, "s"), upsert)
+    assert [(e.column, e.rule.split(":")[0]) for e in errors] == [("id", "schema drift (rewrite)"),
+                                                                  ("carrier", "schema drift (safe)")]
+    frozen = dataclasses.replace(upsert, evolve="none")
+    assert [e.column for e in drift_errors(compare(shape, frozen, "s"), frozen)] == ["carrier", "delayed", "id"]
