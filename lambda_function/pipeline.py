@@ -1,9 +1,10 @@
 """One S3 object through the whole pipeline: whitelist -> ledger -> stream -> validate -> COPY -> notify.
 
 Ordering is what makes it exactly-once: a session lock per object serialises its deliveries, and a
-table lock (shared by appends and upserts, exclusive for a replace; locks.py) orders loads into one
-table; inside them, the ledger is consulted, the rows and their ledger entry commit together, and the
-message is published and marked published before the locks are freed.
+table lock (shared by appends and upserts, exclusive for a replace and for a load that changes the
+table's definition; locks.py, evolution.py) orders loads into one table; inside them, the ledger is
+consulted, the rows and their ledger entry commit together (a FAILED verdict is recorded after its
+load rolled back), and the message is published and marked published before the locks are freed.
 """
 
 from __future__ import annotations

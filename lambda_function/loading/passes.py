@@ -81,7 +81,7 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, a
     except _Clash:
         raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
     except FileRejected as exc:
-        exc.depends_on_table = failure is None  # the first pass did not fail on its own: rows in the table may
+        exc.depends_on_table = failure is None  # no error of the file's own before the clash: rows may decide
         raise
     raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
 
