@@ -41,20 +41,20 @@ class FileRejected(Exception):
     """The file is unusable; carries the errors that make the outcome FAILED.
 
     `rows_rejected` and `error_count` are what the whole file held when known (the list may be capped).
-    `depends_on_table`: the verdict rests on rows or constraints of the table (a key already loaded, a row
-    PostgreSQL refused), not only on the file and its contract, so a redelivery is judged again (the ledger
-    does not record it).
+    `final`: the verdict rests on the file and its contract alone, so the ledger records it and a redelivery
+    under the same contract is SKIPPED. False when it rests on more (rows or constraints of the table: a key
+    already loaded, a row PostgreSQL refused), which may change: then a redelivery is judged again.
     """
 
     def __init__(self, errors: list[RowError], *, rows_rejected: int | None = None,
-                 error_count: int | None = None, depends_on_table: bool = False) -> None:
+                 error_count: int | None = None, final: bool = True) -> None:
         if not errors:
             raise ValueError("FileRejected needs at least one error")
         super().__init__(errors[0].rule)
         self.errors = errors
         self.rows_rejected = rows_rejected if rows_rejected is not None else len({e.row for e in errors if e.row})
         self.error_count = max(error_count or 0, len(errors))
-        self.depends_on_table = depends_on_table
+        self.final = final
 
 
 class SchemaDrift(FileRejected):

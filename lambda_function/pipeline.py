@@ -58,12 +58,12 @@ def process(ref: ObjectRef, whitelist: Whitelist, clients: Clients, settings: Se
 
 
 def _publish_outcome(job: Ingestion, outcome: Outcome) -> dict[str, Any]:
-    body = _final_body(job, outcome)
+    body = _outcome_body(job, outcome)
     _publish(job, body)
     return body
 
 
-def _final_body(job: Ingestion, outcome: Outcome) -> dict[str, Any]:
+def _outcome_body(job: Ingestion, outcome: Outcome) -> dict[str, Any]:
     """The message body; a FAILED object is quarantined first (the body then says where)."""
     outcome.version_id, outcome.etag = job.ref.version_id, job.ref.etag
     body = job.body(outcome)
@@ -182,12 +182,12 @@ def _still_failed(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract,
 def _failed(raw: psycopg.Connection[Any], job: Ingestion, contract: Contract,
             rejected: FileRejected) -> Outcome | Recorded:
     """A FAILED file, recorded in the ledger (after its load rolled back) so that a redelivery under the same
-    contract is SKIPPED: one upload, one FAILED message. Not when the verdict rests on the table's rows or
-    constraints, which change without the contract: then a redelivery is judged again."""
+    contract is SKIPPED: one upload, one FAILED message. Not when the verdict is not final (it rests on rows or
+    constraints of the table, which change without the contract): then a redelivery is judged again."""
     outcome = job.failed(rejected)
-    if rejected.depends_on_table:
+    if not rejected.final:
         return outcome
-    body = _final_body(job, outcome)
+    body = _outcome_body(job, outcome)
     drift = rejected.table_fingerprint if isinstance(rejected, SchemaDrift) else None
     with raw.transaction(), raw.cursor() as cur:
         ledger.record(cur, job.settings.db_schema, job.ref, contract, status=Status.FAILED, fingerprint=job.fingerprint,

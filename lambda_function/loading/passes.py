@@ -81,7 +81,7 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, a
     except _Clash:
         raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
     except FileRejected as exc:
-        exc.depends_on_table = failure is None  # no error of the file's own before the clash: rows may decide
+        exc.final = failure is not None  # no error of the file's own before the clash: rows may decide
         raise
     raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
 
@@ -123,7 +123,7 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
         raise _Clash(conflict_error(exc, contract, row_of)) from None
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
         rule = f"refused by PostgreSQL: {exc.diag.message_primary}"
-        raise FileRejected([RowError(None, None, None, rule)], depends_on_table=True) from None
+        raise FileRejected([RowError(None, None, None, rule)], final=False) from None
 
 
 def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:

@@ -127,4 +127,4 @@ def conflict_error(exc: pg_errors.UniqueViolation, contract: Contract, row_of: A
         value = detail[detail.index(")=(") + 3: detail.rindex(")")]
     row = row_of(column, value) if column and value is not None else None
     rule = f"unique against rows already loaded in {contract.table}"
-    return FileRejected([RowError(row, column, value, rule)], depends_on_table=True)
+    return FileRejected([RowError(row, column, value, rule)], final=False)
