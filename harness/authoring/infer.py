@@ -160,8 +160,7 @@ def accepts(type_text: str, values: list[str]) -> bool:
     """Does the handler's own rule for this type accept every value?"""
     if not values:
         return True
-    block = np.array(values, dtype=object)
-    return bool(type_rule(parse_type(type_text)).parse(block).ok.all())
+    return bool(type_rule(parse_type(type_text)).accepts(values).all())
 
 
 def choose_type(values: list[str]) -> tuple[str, str]:
@@ -235,7 +234,7 @@ def _numeric_type(values: list[str]) -> tuple[str, str]:
 def _near_miss(values: list[str]) -> str:
     """Say so when most values are of one type and a few are not (e.g. 'N/A' in a number column)."""
     for kind in ("bigint", "double precision", "date", "timestamptz", "timestamp", "uuid", "boolean"):
-        ok = type_rule(parse_type(kind)).parse(np.array(values, dtype=object)).ok
+        ok = type_rule(parse_type(kind)).accepts(values)
         good = int(ok.sum())
         if good * 2 > len(values):
             bad = values[int(np.flatnonzero(~ok)[0])]

@@ -90,6 +90,8 @@ class BenchReport:
     machine: dict[str, Any] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)  # 1-minute load average sampled during the run
     rejected_rows: int = 0  # of `rows`, set aside by the handler (bench --reject-every); the ideal loads all
+    columns: int = 0  # fields per record of the file
+    check_seconds: list[float] = field(default_factory=list)  # CPU of the handler's checks over the file
 
     def rate(self, name: str) -> float:
         figures = self.pipelines.get(name)
@@ -103,6 +105,12 @@ class BenchReport:
             "handler_warm_vs_ideal": ratio(warm, ideal),
             "handler_vs_naive": ratio(cold, naive),
         }
+
+    def check_us_per_cell(self) -> float | None:
+        """Median CPU of the handler's checks per field (µs): rows x columns cells."""
+        if not self.check_seconds or not self.rows or not self.columns:
+            return None
+        return Spread.of(self.check_seconds).median / (self.rows * self.columns) * 1e6
 
     def memory_growth_mb(self) -> float | None:
         if not self.vmhwm_mb or not self.vmhwm_small_mb:
@@ -125,6 +133,11 @@ class BenchReport:
                 "vmhwm_small_mb": Spread.of(self.vmhwm_small_mb).to_dict(1) if self.vmhwm_small_mb else None,
                 "vmhwm_mb": Spread.of(self.vmhwm_mb).to_dict(1) if self.vmhwm_mb else None,
                 "growth_mb": None if growth is None else round(growth, 1),
+            },
+            "columns": self.columns,
+            "checks": {
+                "cpu_seconds": Spread.of(self.check_seconds).to_dict(3) if self.check_seconds else None,
+                "us_per_cell": None if (per := self.check_us_per_cell()) is None else round(per, 4),
             },
             "import_seconds": Spread.of(self.import_seconds).to_dict(3) if self.import_seconds else None,
             "machine": self.machine,

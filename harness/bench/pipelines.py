@@ -152,6 +152,24 @@ def run_handler(stack: StackInfo, spec: Contract, obj: Uploaded, warm: Uploaded 
                       result["runs"][1]["seconds"] if warm is not None else None, result["import_seconds"])
 
 
+def run_check(spec: Contract, path: Path, rows: int, contracts: Path | None, handler_dir: Path | None = None) -> float:
+    """CPU seconds of the handler's checks over the file, in a fresh process of that version of the code."""
+    plan = {"mode": "check", "path": str(path), "table": spec.table,
+            "contracts": str(contracts) if contracts else None}
+    env = {**os.environ, "PYTHONPATH": str(handler_dir or SOURCE_ROOT)}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        plan_path, result_path = Path(tmp) / "plan.json", Path(tmp) / "result.json"
+        plan_path.write_text(json.dumps(plan))
+        proc = subprocess.run([sys.executable, WORKER, str(plan_path), str(result_path)], env=env,
+                              capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, check=False)
+        if proc.returncode != 0 or not result_path.exists():
+            raise BenchError(f"check process failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        result = json.loads(result_path.read_text())
+    if result["rows"] != rows:
+        raise BenchError(f"the handler's checks read {result['rows']:,} rows of {path.name}, expected {rows:,}")
+    return float(result["cpu_seconds"])
+
+
 def import_seconds() -> float:
     """Importing the handler in a fresh interpreter (what a cold start pays before the handler runs)."""
     code = ("import time; t = time.perf_counter(); from lambda_function import lambda_handler; "

@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
 def bench(
     rows: Annotated[int, typer.Option("--rows", "-n", min=10, help="Rows in the benchmark file.")] = 1_000_000,
-    table: Annotated[str, typer.Option("--table", help="Which table's file to load (any contract).")] = "test",
+    table: Annotated[str, typer.Option("--table", help="Which contracts' files to load, comma-separated "
+                                                       "(e.g. test,orders,flights).")] = "test",
     repeat: Annotated[int, typer.Option("--repeat", "-k", min=1, help="Runs of each pipeline.")] = 3,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Data seed (files are cached per seed).")] = 0,
     naive_rows: Annotated[
@@ -39,12 +40,18 @@ def bench(
     reject_every: Annotated[int | None, typer.Option(
         "--reject-every", min=2, help="reject_rows tables: every Nth record gets NaN in a double column (the "
                                       "validator sets it aside, PostgreSQL would read it): 1000 = 0.1 %.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", file_okay=False, exists=True,
+        help="A folder of real files named as their contracts accept (flights.csv): used instead of generated "
+             "ones, their first --rows records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: rows/s, ratios, memory, import."""
-    options = BenchOptions(table=table, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
+    """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack, for each contract: rows/s,
+    ratios, CPU of the checks per cell, memory; and the handler's import time."""
+    tables = tuple(name.strip() for name in table.split(",") if name.strip())
+    options = BenchOptions(tables=tables, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
                            cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts,
-                           reject_every=reject_every)
+                           reject_every=reject_every, data=data)
     steps = plan_steps(options)
     stderr = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -56,19 +63,45 @@ def bench(
             def tick(_: str) -> None:
                 bar.update(task, advance=1, description=next(done, "done"))
 
-            report = run_bench(options, tick)
+            reports = run_bench(options, tick)
     except (BenchError, ValueError) as exc:
         stderr.print(f"[red]bench failed:[/red] {exc}")
         raise typer.Exit(1) from exc
     if as_json:
-        typer.echo(json.dumps(report.to_dict()))
+        typer.echo(json.dumps(reports[0].to_dict() if len(reports) == 1 else suite_dict(reports)))
         return
     console = Console(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=120)  # piped into a file or a doc: do not wrap at 80
-    console.print(figures_table(report))
-    for line in summary_lines(report):
-        console.print(line)
+        console = Console(highlight=False, width=140)  # piped into a file or a doc: do not wrap at 80
+    if len(reports) > 1:
+        console.print(contracts_table(reports))
+    for report in reports:
+        console.print(figures_table(report))
+        for line in summary_lines(report):
+            console.print(line)
+
+
+def suite_dict(reports: list[BenchReport]) -> dict[str, object]:
+    """Several contracts: one report each, the import time and machine once."""
+    first = reports[0].to_dict()
+    return {"contracts": [r.to_dict() for r in reports], "import_seconds": first["import_seconds"],
+            "machine": first["machine"]}
+
+
+def contracts_table(reports: list[BenchReport]) -> Table:
+    table = Table(title=f"{len(reports)} contracts, {reports[0].repeat} repeat(s), medians")
+    for name in ("contract", "columns", "rows", "ideal rows/s", "handler cold × ideal", "warm × ideal",
+                 "checks µs/cell", "peak RSS MB", "RSS growth MB"):
+        table.add_column(name, justify="left" if name == "contract" else "right")
+    for report in reports:
+        data = report.to_dict()
+        ratios, memory, per_cell = data["ratios"], data["memory"], report.check_us_per_cell()
+        table.add_row(report.table, str(report.columns), f"{report.rows:,}", f"{report.rate('ideal'):,.0f}",
+                      f"{ratios['handler_vs_ideal'] or 0:.2f}", f"{ratios['handler_warm_vs_ideal'] or 0:.2f}",
+                      "–" if per_cell is None else f"{per_cell:.3f}",
+                      f"{memory['vmhwm_mb']['median']:.0f}" if memory["vmhwm_mb"] else "–",
+                      f"{memory['growth_mb']:.0f}" if memory["growth_mb"] is not None else "–")
+    return table
 
 
 def figures_table(report: BenchReport) -> Table:
@@ -100,6 +133,10 @@ def summary_lines(report: BenchReport) -> list[str]:
         small, big = memory["vmhwm_small_mb"], memory["vmhwm_mb"]
         lines.append(f"handler peak RSS (VmHWM): {small['median']:.0f} MB at {memory['small_rows']:,} rows, "
                      f"{big['median']:.0f} MB at {report.rows:,} rows (growth {memory['growth_mb']:.0f} MB)")
+    checks = data["checks"]
+    if checks["cpu_seconds"]:
+        lines.append(f"the handler's checks (no S3, no database): {checks['cpu_seconds']['median']:.2f} s CPU for "
+                     f"{report.rows:,} rows x {report.columns} columns = {checks['us_per_cell']:.3f} µs per cell")
     if imp:
         lines.append(f"import lambda_function: {imp['median']:.2f} s ({imp['min']:.2f}–{imp['max']:.2f})")
     machine = data["machine"]

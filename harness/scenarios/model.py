@@ -24,7 +24,6 @@ class Generated:
     contracts: str | None = None
     first_row: int = 1
     last_row: int | None = None
-    empty_columns: tuple[str, ...] = ()  # these columns' fields left empty (an optional column without values)
 
 
 @dataclass(frozen=True)

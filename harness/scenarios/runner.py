@@ -71,14 +71,10 @@ def content_bytes(upload: Upload) -> tuple[bytes, fixtures.InjectedDefect | None
         c = upload.content
         made = fixtures.generate(c.table, c.rows, c.seed, c.defect, contracts=c.contracts)
         data, defect = made.data, made.defect
-        if c.first_row > 1 or c.last_row is not None or c.empty_columns:
+        if c.first_row > 1 or c.last_row is not None:
             delimiter = fixtures.layout(c.table, c.contracts).delimiter
             header, *records = parse(data, delimiter)
-            records = records[c.first_row - 1 : c.last_row]
-            for name in c.empty_columns:
-                at = header.index(name)
-                records = [[*r[:at], "", *r[at + 1:]] for r in records]
-            data = records_to_bytes([header, *records], delimiter)
+            data = records_to_bytes([header, *records[c.first_row - 1 : c.last_row]], delimiter)
     else:
         data, defect = upload.content, None
     return (gzip.compress(data, compresslevel=1) if upload.gzip else data), defect

@@ -1,33 +1,90 @@
 """Uniqueness across a whole file, in memory proportional to 24 bytes a row (not to the text).
 
 Each value becomes a 64-bit sort key plus a 64-bit check word (the column type decides: integers,
-days, instants and UUID halves are exact; text is two independent 64-bit hashes, so a false duplicate
-would need a 128-bit collision). Keys stay sorted so each block is checked with a binary search.
+scaled decimals, days, instants, floats and UUIDs are exact; text is two independent keyed 64-bit hashes
+of its bytes, so a false duplicate would need a 128-bit collision). Keys stay sorted so each block is
+checked with a binary search.
 """
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from .rules import ColumnRule, Parsed
+from .fields import Fields
+from .rules import ColumnRule, Parsed, swar
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_M1, _M2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+# Per-process keys: which texts collide cannot be worked out in advance from the code.
+_KEYS = np.frombuffer(os.urandom(8 * 18), dtype=np.uint64)
+SHORT = 64  # bytes hashed together in one vectorised pass; longer values in a pass of their own
 
 
-def column_keys(rule: ColumnRule, values: np.ndarray, parsed: Parsed | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _finish(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(33))
+    h = h * _M1
+    h = h ^ (h >> np.uint64(33))
+    h = h * _M2
+    return h ^ (h >> np.uint64(33))
+
+
+def _hash_bytes(fields: Fields, casefold: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Two keyed hashes of each field's bytes (ASCII letters lowered first with casefold)."""
+    length = fields.lengths.astype(np.uint64)
+    h1 = np.full(len(fields), _KEYS[0], dtype=np.uint64) ^ length
+    h2 = np.full(len(fields), _KEYS[1], dtype=np.uint64) ^ (length * _MIX)
+    for k in range(-(-int(fields.lengths.max(initial=0)) // 8)):
+        w = fields.word(k)
+        if casefold:
+            w = w | (swar.between(w, 65, 90) << np.uint64(5))  # A-Z -> a-z
+        h1 = _finish(h1 ^ w ^ _KEYS[2 + k % 8])
+        h2 = _finish((h2 * _MIX) ^ w ^ _KEYS[10 + k % 8])
+    return _finish(h1), _finish(h2 ^ _MIX2)
+
+
+def text_keys(fields: Fields, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(key, check) of text: the same words for the same text (lower-cased as Python's str.lower() with casefold).
+
+    Fields whose text is not their bytes (a doubled quote), or that need Unicode case folding (not ASCII),
+    are hashed from their text, encoded as UTF-8 through the very same function."""
+    n = len(fields)
+    k1, k2 = np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.uint64)
+    slow = np.zeros(n, dtype=bool) if fields.escaped is None else fields.escaped.copy()
+    if casefold and not fields.src.ascii:
+        for k in range(-(-int(fields.lengths.max(initial=0)) // 8)):
+            slow |= (fields.word(k) & swar.HIGH_BITS) != 0
+    fast = ~slow
+    for group in (fast & (fields.lengths <= SHORT), fast & (fields.lengths > SHORT)):
+        idx = np.flatnonzero(group)
+        if len(idx):
+            k1[idx], k2[idx] = _hash_bytes(fields.take(idx), casefold)
+    idx = np.flatnonzero(slow)
+    if len(idx):
+        texts = [t.lower() if casefold else t for t in fields.texts(idx)]
+        k1[idx], k2[idx] = hash_texts(texts, casefold=False)
+    return k1, k2
+
+
+def hash_texts(texts: list[str], casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """text_keys of plain strings (UTF-8): for values outside the fast path, and for tools."""
+    return text_keys(Fields.of_texts(texts), casefold)
+
+
+def column_keys(rule: ColumnRule, fields: Fields, parsed: Parsed | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(key, check) words for values that passed their rule; `parsed` is what the rule already computed
     for exactly these values, so a block's UUIDs or integers are parsed once, not again here."""
-    return rule.keys(values, parsed if parsed is not None else rule.type.parse(values))
+    return rule.keys(fields, parsed if parsed is not None else rule.type.parse(fields))
 
 
 def combined_keys(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """One (key, check) pair for a composite key: each column's words mixed in turn (128 bits in all)."""
     key, check = parts[0][0].copy(), parts[0][1].copy()
-    with np.errstate(over="ignore"):
-        for k, c in parts[1:]:
-            key = (key * _MIX) ^ k
-            check = (check * _MIX2) ^ (c + _MIX)
+    for k, c in parts[1:]:
+        key = (key * _MIX) ^ k
+        check = (check * _MIX2) ^ (c + _MIX)
     return key, check
 
 

@@ -1,36 +1,35 @@
-"""Strict validation of a CSV file against its table contract, block by block.
+"""Strict validation of a CSV file against its table contract, block by block, on the blocks' own bytes.
 
-Each column's rule is built from the contract (rules/) and runs through a pandera schema on every
-parsed block; uniqueness (unique columns and the primary key) is tracked across blocks.
-`CheckedCsv.blocks` is what the loader consumes (only blocks that passed, as original bytes);
-`validate_stream` is the same check for producers (harness validate) and tests: every error, no database.
+Each column's rule is built from the contract (rules/) and runs over the column's field offsets
+(fields.py); uniqueness (unique columns and the primary key) is tracked across blocks. `CheckedCsv.blocks`
+is what the loader consumes (only blocks that passed, as original bytes); `validate_stream` is the same
+check for producers (harness validate) and tests: every error, no database.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
-import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
-from ..contract.model import Contract
+from ..contract.model import Column, Contract
 from ..errors import FileRejected, RowError
 from ..reading.blocks import Block, CsvReader, Header, Limits
 from ..reading.decompress import MAX_DECOMPRESSED_BYTES, gunzip
 from ..reading.header import header_errors
 from ..reading.structure import CAP, is_record_level, structure_errors
+from .fields import BlockBytes, Fields, block_fields
 from .rejects import RejectedRecords
-from .rules import Clock, ColumnRule, Parsed, check_column, explain, rule_for
+from .rules import Clock, ColumnRule, Parsed, rule_for
 from .uniqueness import UniqueTracker, column_keys, combined_keys
 
-# The key columns' values of rows that passed every other rule -> True where that key is already loaded.
-KeyLookup = Callable[[dict[str, np.ndarray]], np.ndarray]
+# The key columns' values (text) of rows that passed every other rule -> True where that key is already loaded.
+KeyLookup = Callable[[dict[str, list[str]]], np.ndarray]
 MAX_ERRORS_KEPT = 10_000  # a full report for the producer; reading stops once this many are found
+
+
 @dataclass
 class ValidationResult:
     """What a whole-file check found: rows seen, errors (capped at MAX_ERRORS_KEPT), rows with errors."""
@@ -64,11 +63,6 @@ class ValidationResult:
             self.errors.extend(errors[:room])
 
 
-def _without_rows(block: Block, errors: list[RowError]) -> Block | None:
-    rows = sorted({e.row for e in errors if e.row is not None})
-    return block.without(np.searchsorted(block.row_numbers(), rows)) if rows else block
-
-
 @dataclass(frozen=True)
 class _UniqueGroup:
     """Columns whose values (together) must not repeat within the file, and how a repeat is reported."""
@@ -78,55 +72,47 @@ class _UniqueGroup:
     tracker: UniqueTracker = field(default_factory=UniqueTracker)
 
 
-def _unique_groups(contract: Contract) -> list[_UniqueGroup]:
-    groups = [_UniqueGroup((c.name,), "unique in the file" + (" ignoring case" if c.unique == "casefold" else ""))
-              for c in contract.columns if c.unique]
+def _unique_groups(contract: Contract, track_key: bool) -> list[_UniqueGroup]:
+    """Unique columns and the primary key; the key is left out when the table's own index enforces it."""
     key = contract.primary_key
-    if key and not any(g.columns == key for g in groups):  # the primary key is unique within the file too
+    groups = [_UniqueGroup((c.name,), "unique in the file" + (" ignoring case" if c.unique == "casefold" else ""))
+              for c in contract.columns if c.unique and (track_key or (c.name,) != key or c.unique == "casefold")]
+    if key and track_key and not any(g.columns == key for g in groups):
         rule = "unique in the file" if len(key) == 1 else f"primary key ({', '.join(key)}) unique in the file"
         groups.append(_UniqueGroup(key, rule))
     return groups
 
 
-class BlockValidator:
-    """Validates parsed blocks of one file; keeps cross-block state (uniqueness, row counts)."""
+@dataclass
+class _Checked:
+    """One column of one block after its rule ran: which rows are missing, which present ones passed."""
 
-    def __init__(self, contract: Contract, header: Header, clock: Clock | None = None) -> None:
+    column: Column
+    fields: Fields
+    missing: np.ndarray
+    ok: np.ndarray  # per row: missing-and-allowed, or present-and-valid
+    parsed: Parsed | None  # for the present rows (`present` below), when any
+    present: np.ndarray
+
+
+class BlockValidator:
+    """Validates blocks of one file; keeps cross-block state (uniqueness)."""
+
+    def __init__(self, contract: Contract, header: Header, clock: Clock | None = None, *,
+                 track_key: bool = True) -> None:
         self.contract = contract
         self.header = header
+        self.encoding = contract.text_encoding
+        self._marker = contract.missing.encode(self.encoding.codec)
         clock = clock or Clock.at()
-        self._rules: dict[str, ColumnRule] = {c.name: rule_for(c, clock) for c in contract.columns}
-        self._groups = _unique_groups(contract)
+        self._groups = _unique_groups(contract, track_key)
         tracked = {name for g in self._groups for name in g.columns}
-        self._keep_parsed = tracked
-        self._parsed: dict[str, Parsed] = {}  # this block's parse of tracked columns, reused for uniqueness
+        self._rules: dict[str, ColumnRule] = {
+            c.name: rule_for(c, clock, self.encoding, need_values=c.name in tracked) for c in contract.columns}
+        self._positions = {name: i for i, name in enumerate(header.names)}
         # Set for a second pass that must find rows whose primary key is already loaded: takes the key
         # columns' values of the rows that passed every other rule, answers which are in the table.
         self.key_lookup: KeyLookup | None = None
-        # The block parser never yields NaN (na_filter=False, empty fields are ""), so pandera's own null
-        # handling (nullable=False, ignore_na=True) would only rescan every column per block: off.
-        self._schema = pa.DataFrameSchema(
-            {c.name: pa.Column(checks=pa.Check(self._check_fn(c.name), name=self._rules[c.name].summary or c.pg_type,
-                                               ignore_na=False),
-                               nullable=True)
-             for c in contract.columns},
-            strict=True,
-        )
-
-    def _check_fn(self, name: str) -> Callable[[pd.Series], pd.Series]:
-        column, rule = self.contract.column(name), self._rules[name]
-        keep_parsed = name in self._keep_parsed
-
-        def check(s: pd.Series) -> pd.Series:
-            values = s.to_numpy(dtype=object)
-            if keep_parsed and not (values == "").any():
-                ok, parsed = rule.check(values)
-                self._parsed[name] = parsed
-            else:
-                ok = check_column(column, rule, values)
-            return pd.Series(ok, index=s.index)
-
-        return check
 
     def validate(self, block: Block) -> list[RowError]:
         """Every error in the block (the file fails: structural errors hide the value rules of that block)."""
@@ -142,46 +128,94 @@ class BlockValidator:
         whole = [e for e in structural if not is_record_level(e)]
         if whole:
             raise FileRejected(whole[:CAP])
-        kept = _without_rows(block, structural)
+        kept = self._without_rows(block, structural)
         if kept is None:
             return structural, None
         values = self._value_errors(kept, reject=True)
-        return structural + values, _without_rows(kept, values)
+        return structural + values, self._without_rows(kept, values)
+
+    def _without_rows(self, block: Block, errors: list[RowError]) -> Block | None:
+        rows = sorted({e.row for e in errors if e.row is not None})
+        if not rows:
+            return block
+        return block.without(np.searchsorted(block.row_numbers(), rows))
+
+    def _missing(self, column: Column, fields: Fields) -> np.ndarray:
+        """Fields that read as NULL: empty ones (quoted too: COPY's FORCE_NULL), or the unquoted marker."""
+        if not self._marker:
+            return fields.lengths == 0
+        missing = fields.lengths == len(self._marker)
+        if fields.quoted is not None:
+            missing &= ~fields.quoted
+        for k in range(-(-len(self._marker) // 8)):
+            if missing.any():
+                missing &= fields.word(k) == np.uint64(int.from_bytes(self._marker[8 * k: 8 * k + 8], "little"))
+        return missing
+
+    def _check_column(self, column: Column, fields: Fields) -> _Checked:
+        missing = self._missing(column, fields)
+        rule = self._rules[column.name]
+        if not missing.any():
+            ok, parsed = rule.check(fields)
+            return _Checked(column, fields, missing, ok, parsed, np.arange(len(fields)))
+        ok = np.full(len(fields), not column.required, dtype=bool)
+        present = np.flatnonzero(~missing)
+        found: Parsed | None = None
+        if len(present):
+            good, found = rule.check(fields.take(present))
+            ok[present] = good
+        return _Checked(column, fields, missing, ok, found, present)
+
+    def _explain(self, checked: _Checked, i: int) -> RowError | None:
+        column = checked.column
+        if checked.missing[i]:
+            marker = self.contract.missing
+            rule = f"required (a value: {marker!r} marks a missing one)" if marker else "required"
+            return RowError(0, column.name, checked.fields.text(i), rule)
+        text = checked.fields.text(i)
+        if text == "" and self._marker and not column.type.is_text:
+            why = (f"a value (an empty field is not missing here: this file marks missing values as "
+                   f"{self.contract.missing!r}, dialect.missing)")
+            return RowError(0, column.name, text, why)
+        column_rule = self._rules[column.name]
+        return RowError(0, column.name, text, column_rule.explain(text) or column_rule.summary)
 
     def _value_errors(self, block: Block, *, reject: bool) -> list[RowError]:
-        frame = pd.read_csv(
-            io.BytesIO(block.data), header=None, names=self.header.names, dtype=object, sep=self.header.delimiter,
-            na_filter=False, keep_default_na=False, engine="c", encoding="utf-8", index_col=False,
-        )
-        if len(frame) != block.rows:  # structure_errors guarantees agreement; never load on doubt
-            return [RowError(block.first_row, None, None, "records readable unambiguously as CSV")]
-        self._parsed.clear()
         rows = block.row_numbers()
-        errors = self._rule_errors(frame, rows)
-        errors.extend(self._uniqueness_errors(frame, rows, errors, reject))
+        columns = block_fields(block, self.header, BlockBytes(block.data, self.encoding))
+        checked: dict[str, _Checked] = {}
+        errors: list[RowError] = []
+        for column in self.contract.columns:
+            position = self._positions.get(column.name)
+            if position is None:
+                continue  # an optional column the file does not have: NULL in every row
+            result = self._check_column(column, columns[position])
+            checked[column.name] = result
+            for i in np.flatnonzero(~result.ok):
+                error = self._explain(result, int(i))
+                if error is not None:
+                    errors.append(RowError(int(rows[i]), error.column, error.value, error.rule))
+        errors.extend(self._uniqueness_errors(checked, rows, errors, reject))
         if self.key_lookup is not None:
-            errors.extend(self._clash_errors(frame, rows, errors))
+            errors.extend(self._clash_errors(checked, rows, errors))
         order = self.contract.column_names
         return sorted(errors, key=lambda e: (e.row or 0, order.index(e.column) if e.column in order else -1))
 
-    def _rule_errors(self, frame: pd.DataFrame, rows: np.ndarray) -> list[RowError]:
-        try:
-            self._schema.validate(frame, lazy=True)
-            return []
-        except SchemaErrors as exc:
-            cases = exc.failure_cases
-        errors = []
-        for column, index, value in zip(cases["column"], cases["index"], cases["failure_case"], strict=True):
-            if column is None or pd.isna(index):
-                continue
-            spec_col = self.contract.column(str(column))
-            rule = self._rules[spec_col.name]
-            text = "" if value is None else str(value)
-            errors.append(RowError(int(rows[int(index)]), spec_col.name, text,
-                                   explain(spec_col, rule, text) or rule.summary))
-        return errors
+    def _group_keys(self, group: _UniqueGroup, checked: dict[str, _Checked],
+                    keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows kept, key, check) of a group's values in the rows `keep` marks."""
+        idx = np.flatnonzero(keep)
+        parts = []
+        for name in group.columns:
+            result = checked[name]
+            rule = self._rules[name]
+            at = np.searchsorted(result.present, idx)  # where each kept row sits among the present ones
+            parsed = None if result.parsed is None else result.parsed.subset(at)
+            parts.append(column_keys(rule, result.fields.take(idx), parsed))
+        key, check = combined_keys(parts)
+        return idx, key, check
 
-    def _uniqueness_errors(self, frame: pd.DataFrame, rows: np.ndarray, found: list[RowError],
+    def _uniqueness_errors(self, checked: dict[str, _Checked], rows: np.ndarray, found: list[RowError],
                            reject: bool) -> list[RowError]:
         # A value that broke its rule is not also a duplicate. With row-level rejects a row with any error
         # is set aside, so it must not hide a later valid duplicate either: only loading rows are tracked.
@@ -189,33 +223,28 @@ class BlockValidator:
         bad_cells = {(e.row, e.column) for e in found}
         errors = []
         for group in self._groups:
-            columns = {name: frame[name].to_numpy(dtype=object) for name in group.columns}
+            if any(name not in checked for name in group.columns):
+                continue  # an absent optional column: every value NULL, and NULLs never clash
             keep = np.ones(len(rows), dtype=bool)
-            for name, values in columns.items():
-                keep &= values != ""  # NULLs never clash
+            for name in group.columns:
+                keep &= ~checked[name].missing & checked[name].ok  # NULLs never clash
                 if found and not reject:
                     keep &= np.array([(int(r), name) not in bad_cells for r in rows])
             if found and reject:
                 keep &= np.array([int(r) not in bad_rows for r in rows])
             if not keep.any():
                 continue
-            idx = np.flatnonzero(keep)
-            parts = []
-            for name, values in columns.items():
-                parsed = self._parsed.get(name)
-                subset = None if parsed is None else parsed.subset(idx)
-                parts.append(column_keys(self._rules[name], values[idx], subset))
-            keys, checks = combined_keys(parts)
+            idx, key, check = self._group_keys(group, checked, keep)
             single = len(group.columns) == 1
-            at_of = {int(r): i for i, r in enumerate(rows[idx])}
-            for row, first in group.tracker.add(keys, checks, rows[idx]):
-                at = idx[at_of[row]]
-                value = ", ".join(str(columns[name][at]) for name in group.columns)
+            kept_rows = rows[idx]
+            for row, first in group.tracker.add(key, check, kept_rows):
+                at = int(idx[np.searchsorted(kept_rows, row)])
+                value = ", ".join(checked[name].fields.text(at) for name in group.columns)
                 errors.append(RowError(row, group.columns[0] if single else None, value,
                                        f"{group.rule} (first at row {first})"))
         return errors
 
-    def _clash_errors(self, frame: pd.DataFrame, rows: np.ndarray, found: list[RowError]) -> list[RowError]:
+    def _clash_errors(self, checked: dict[str, _Checked], rows: np.ndarray, found: list[RowError]) -> list[RowError]:
         """Rows whose primary key is already in the table (asked of the database by `key_lookup`)."""
         lookup = self.key_lookup
         if lookup is None:
@@ -225,11 +254,12 @@ class BlockValidator:
         if not keep.any():
             return []
         key = self.contract.primary_key
-        values = {name: frame[name].to_numpy(dtype=object)[keep] for name in key}
+        idx = np.flatnonzero(keep)
+        values = {name: checked[name].fields.texts(idx) for name in key}
         clashes = np.flatnonzero(lookup(values))
         rule = f"unique against rows already loaded in {self.contract.table}"
         single = len(key) == 1
-        return [RowError(int(rows[keep][i]), key[0] if single else None, ", ".join(str(values[n][i]) for n in key),
+        return [RowError(int(rows[idx[i]]), key[0] if single else None, ", ".join(values[n][i] for n in key),
                          rule) for i in clashes]
 
     def row_of(self, column: str, value: str) -> int | None:
@@ -238,12 +268,12 @@ class BlockValidator:
         if group is None:
             return None
         rule = self._rules[column]
-        block = np.array([value], dtype=object)
+        block = Fields.of_texts([value], self.encoding)
         ok, parsed = rule.check(block)
         if not ok[0]:
             return None
-        keys, checks = column_keys(rule, block, parsed)
-        return group.tracker.first_row_of(keys, checks)
+        key, check = column_keys(rule, block, parsed)
+        return group.tracker.first_row_of(key, check)
 
 
 class CheckedCsv:
@@ -251,19 +281,23 @@ class CheckedCsv:
 
     With `on_error: reject_rows` the blocks come without their bad records, which are kept in `rejected`;
     `key_lookup` (a second pass that knows the table) also sets aside rows whose key is already loaded.
+    `track_key=False` leaves the primary key's uniqueness within the file to the table's own index (the
+    loader's first pass: memory stays flat whatever the file's size).
     """
 
     def __init__(self, chunks: Iterable[bytes], contract: Contract, *, gzipped: bool = False,
                  limits: Limits | None = None, max_decompressed: int = MAX_DECOMPRESSED_BYTES,
-                 today: date | None = None,
-                 now: datetime | None = None, key_lookup: KeyLookup | None = None) -> None:
+                 today: date | None = None, now: datetime | None = None, key_lookup: KeyLookup | None = None,
+                 track_key: bool = True) -> None:
         if gzipped:
             chunks = gunzip(chunks, max_decompressed)
         self.contract = contract
         self.result = ValidationResult(reject_rows=contract.on_error == "reject_rows")
-        self._reader = CsvReader(chunks, limits or Limits(), delimiter=contract.delimiter)
+        self._reader = CsvReader(chunks, limits or Limits(), delimiter=contract.delimiter,
+                                 encoding=contract.text_encoding)
         self._clock = Clock.at(today, now)
         self._key_lookup = key_lookup
+        self._track_key = track_key
         self.validator: BlockValidator | None = None
         self.rejected: RejectedRecords | None = None
 
@@ -273,7 +307,7 @@ class CheckedCsv:
         problems = header_errors(header, self.contract)
         if problems:
             raise FileRejected(problems)
-        self.validator = BlockValidator(self.contract, header, self._clock)
+        self.validator = BlockValidator(self.contract, header, self._clock, track_key=self._track_key)
         self.validator.key_lookup = self._key_lookup
         if self.result.reject_rows:
             self.rejected = RejectedRecords(header.line)

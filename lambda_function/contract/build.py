@@ -11,8 +11,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .model import Bound, Column, Contract
-from .pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType, parse_type
+from ..reading.text_encodings import ENCODINGS
+from .model import Bound, Column, Contract, WrittenFloat
+from .pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType, nearest_float32, parse_type
+
+# What PostgreSQL's boolean input reads as true and as false (any case): a column may choose among them.
+TRUE_SPELLINGS = ("true", "t", "yes", "y", "on", "1")
+FALSE_SPELLINGS = ("false", "f", "no", "n", "off", "0")
+_ENCODING_ALIASES = {"utf8": "utf-8", "cp1252": "windows-1252", "win1252": "windows-1252", "latin1": "latin-1",
+                     "iso-8859-1": "latin-1", "latin9": "iso-8859-15", "iso8859-15": "iso-8859-15"}
 
 Problem = tuple[str, str]
 PG_IDENTIFIER_BYTES = 63
@@ -37,19 +44,24 @@ def _bound(value: Any, pg: PgType) -> Bound:
         if isinstance(value, int) or (isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)):
             return int(value)
         raise ValueError(f"must be a whole number for {pg}, got {value!r}")
+    written = getattr(value, "text", None) or str(value)  # a YAML float as written, digit for digit
     if base == "numeric":
         try:
-            return Decimal(str(value))
+            exact = Decimal(written)
         except InvalidOperation:
             raise ValueError(f"must be a number for {pg}, got {value!r}") from None
+        if not exact.is_finite():
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return exact
     if base in FLOAT_TYPES:
         try:
-            number = float(value)
+            number = float(written)
         except ValueError:
             raise ValueError(f"must be a number for {pg}, got {value!r}") from None
         if number != number or number in (float("inf"), float("-inf")):
             raise ValueError(f"must be a finite number, got {value!r}")
-        return number
+        # rounded once to the column's own type, as PostgreSQL stores the values it is compared with
+        return WrittenFloat.of(nearest_float32(written) if base == "real" else number, written)
     if base == "date":
         if value == "today":
             return "today"
@@ -121,6 +133,23 @@ def build_column(name: str, raw: dict[str, Any], path: str) -> tuple[Column | No
         for i, item in enumerate(enum):
             if not isinstance(item, str) and not pg.is_number:
                 problems.append((f"{path}.enum[{i}]", f"must be text for {pg} (quote it in YAML), got {item!r}"))
+    spellings = {}
+    for key, allowed in (("true_values", TRUE_SPELLINGS), ("false_values", FALSE_SPELLINGS)):
+        if key not in raw:
+            continue
+        if pg.base != "boolean":
+            problems.append((f"{path}.{key}", f"applies to boolean columns, not {pg}"))
+            continue
+        words = []
+        for i, item in enumerate(raw[key]):
+            word = ("true" if item else "false") if isinstance(item, bool) else str(item).lower()
+            if word not in allowed:
+                problems.append((f"{path}.{key}[{i}]", f"{item!r} is not a spelling PostgreSQL reads as "
+                                 f"{key.split('_')[0]} (choose from {', '.join(allowed)})"))
+            elif word in words:
+                problems.append((f"{path}.{key}[{i}]", f"{item!r} is listed twice"))
+            words.append(word)
+        spellings[key] = tuple(words)
     if problems:
         return None, problems
     unique = raw.get("unique")
@@ -130,7 +159,7 @@ def build_column(name: str, raw: dict[str, Any], path: str) -> tuple[Column | No
         minimum=low, maximum=high, min_length=min_len, max_length=max_len, trim=raw.get("trim", False),
         pattern=raw.get("pattern"), pattern_message=raw.get("pattern_message"),
         enum=None if enum is None else tuple(str(v) for v in enum), format=raw.get("format"),
-        description=raw.get("description"),
+        description=raw.get("description"), **spellings,
     ), []
 
 
@@ -159,6 +188,8 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
             problems.append((f"primary_key[{i}]", f"{key!r} is not a column of the table"))
         elif by_name[key].get("required", True) is False:
             problems.append((f"primary_key[{i}]", f"{key!r} is optional (required: false); key columns are required"))
+    dialect = raw.get("dialect", {})
+    problems += _dialect_problems(dialect, columns)
     on_error = raw.get("on_error", "fail")
     if on_error == "fail":
         for key in ("max_rejected_rows", "max_rejected_ratio"):
@@ -169,8 +200,36 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
     return Contract(
         source=source, table=raw["table"], mode=raw["mode"], columns=tuple(columns),
         file=raw.get("file"), match=raw.get("match"), primary_key=tuple(raw.get("primary_key", ())),
-        allow_empty=raw.get("allow_empty", False), delimiter=raw.get("dialect", {}).get("delimiter", ","),
+        allow_empty=raw.get("allow_empty", False), delimiter=dialect.get("delimiter", ","),
+        missing=dialect.get("missing", ""), encoding=_encoding_name(dialect.get("encoding", "utf-8")),
         on_error=on_error, max_rejected_rows=raw.get("max_rejected_rows"),
         max_rejected_ratio=raw.get("max_rejected_ratio"), evolve=raw.get("evolve", "safe"),
         description=raw.get("description"),
     ), []
+
+
+def _encoding_name(name: str) -> str:
+    return _ENCODING_ALIASES.get(name.lower(), name.lower())
+
+
+def _dialect_problems(dialect: dict[str, Any], columns: list[Column]) -> list[Problem]:
+    """A marker COPY could not use (delimiter, quote, line break inside it), an encoding PostgreSQL lacks."""
+    problems: list[Problem] = []
+    delimiter = dialect.get("delimiter", ",")
+    marker = dialect.get("missing", "")
+    for bad, what in ((delimiter, "the delimiter"), ('"', "a quote"), ("\n", "a line break"), ("\r", "a line break")):
+        if bad in marker:
+            problems.append(("dialect.missing", f"{marker!r} contains {what}: COPY could not tell it from the data"))
+            break
+    if marker.strip() != marker:
+        problems.append(("dialect.missing", f"{marker!r} has spaces around it: write it exactly as the file does"))
+    for column in columns:
+        spellings = (*column.true_values, *column.false_values)
+        if column.type.base == "boolean" and marker and marker.lower() in spellings:
+            problems.append(("dialect.missing", f"{marker!r} is also a spelling of boolean column {column.name}"))
+    if "encoding" in dialect:
+        name = _encoding_name(str(dialect["encoding"]))
+        if name not in ENCODINGS:
+            problems.append(("dialect.encoding", f"unknown encoding {dialect['encoding']!r} "
+                             f"(known: {', '.join(ENCODINGS)})"))
+    return problems

@@ -50,6 +50,10 @@ def headline(contract: Contract) -> str:
         parts.append("primary key " + ", ".join(contract.primary_key))
     if contract.delimiter != ",":
         parts.append("delimiter " + ("tab" if contract.delimiter == "\t" else repr(contract.delimiter)))
+    if contract.missing:
+        parts.append(f"missing values written {contract.missing!r}")
+    if contract.encoding != "utf-8":
+        parts.append(contract.encoding)
     if contract.on_error == "reject_rows":
         limits = []
         if contract.max_rejected_rows is not None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from .model import Contract
+from .model import Contract, WrittenFloat
 
 # Fields that say where a contract lives or what it means to a reader, not what it accepts.
 NOT_FINGERPRINTED = frozenset({"source", "description"})
@@ -40,6 +40,8 @@ def canonical(value: Any) -> Any:
         return canonical(value.value)
     if isinstance(value, Decimal):
         return f"decimal:{value}"  # never a binary float: 0.1 and 0.10000000000000001 stay apart
+    if isinstance(value, WrittenFloat):
+        return f"written:{value.text}"  # a bound as written: two texts of one float are two bounds
     if isinstance(value, datetime | date):
         return f"{type(value).__name__}:{value.isoformat()}"
     if value is None or isinstance(value, bool | int | float | str):

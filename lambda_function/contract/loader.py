@@ -19,7 +19,7 @@ import yaml
 from ..errors import ConfigurationError
 from .build import build_contract
 from .globs import globs_overlap
-from .model import Contract
+from .model import Contract, WrittenFloat
 from .routing import Whitelist
 from .schema_check import SchemaChecker, load_schema
 
@@ -74,6 +74,15 @@ def _mapping_without_repeats(loader: _StrictLoader, node: yaml.MappingNode) -> d
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
+
+
+def _float_as_written(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    """Bounds of exact types are read from what was written, never from the binary float
+    (12345678901234567.89 is not a float64)."""
+    return WrittenFloat.of(loader.construct_yaml_float(node), str(node.value).replace("_", ""))
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _float_as_written)
 
 
 def read_document(path: Path) -> tuple[Any, list[ContractProblem]]:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from ..reading.text_encodings import ENCODINGS, Encoding
 from .globs import example_for_glob
 from .pgtypes import PgType
 
@@ -19,6 +20,22 @@ LoadMode = Literal["append", "replace", "upsert"]
 OnError = Literal["fail", "reject_rows"]
 Evolve = Literal["safe", "none"]
 Unique = Literal["exact", "casefold"]
+class WrittenFloat(float):
+    """A float that remembers the text it was written as (a YAML scalar, a bound rounded to real):
+    exact bounds are read from the text, and messages show it."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: float, text: str) -> WrittenFloat:
+        made = cls(value)
+        made.text = text
+        return made
+
+    def __str__(self) -> str:
+        return self.text
+
+
 # A bound as the contract wrote it, already checked against the column's type: a number (Decimal keeps
 # numeric bounds exact), a date, a timestamp, or the per-invocation "today" / "now".
 Bound = int | Decimal | float | date | datetime | Literal["today", "now"]
@@ -42,6 +59,8 @@ class Column:
     enum: tuple[str, ...] | None = None
     format: Literal["email"] | None = None
     description: str | None = None
+    true_values: tuple[str, ...] = ("true",)  # booleans: the spellings read as true / false, any case
+    false_values: tuple[str, ...] = ("false",)
 
     @property
     def pg_type(self) -> str:
@@ -61,6 +80,8 @@ class Contract:
     primary_key: tuple[str, ...] = ()
     allow_empty: bool = False
     delimiter: str = ","
+    missing: str = ""  # dialect.missing: the unquoted text that reads as NULL (COPY's NULL)
+    encoding: str = "utf-8"  # dialect.encoding (reading.text_encodings.ENCODINGS)
     on_error: OnError = "fail"
     max_rejected_rows: int | None = None
     max_rejected_ratio: float | None = None
@@ -75,6 +96,10 @@ class Contract:
     def name(self) -> str:
         """The object name or glob this contract accepts (as written in the contract)."""
         return self.file or self.match or ""
+
+    @property
+    def text_encoding(self) -> Encoding:
+        return ENCODINGS[self.encoding]
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -6,8 +6,10 @@ checks the text) works from the resulting `PgType`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 # The type names a contract may use, in the order `harness contract show` lists them.
 SIMPLE_TYPES = ("smallint", "integer", "bigint", "real", "double precision", "boolean", "date", "timestamp",
@@ -112,3 +114,19 @@ def parse_type(text: str) -> PgType:
     hint = _SUGGEST.get(name.lower())
     known = ", ".join(KNOWN_TYPES)
     raise ValueError(f"unknown type {text!r}" + (f" (did you mean {hint}?)" if hint else f" (known: {known})"))
+
+
+def nearest_float32(text: str) -> float:
+    """The float32 nearest to the decimal text (ties to even), computed exactly: what strtof returns."""
+    import numpy as np  # here, not at import: contract tools (harness contract, --help) stay light
+
+    exact = Fraction(text)
+    if exact == 0:
+        return -0.0 if text.lstrip().startswith("-") else 0.0
+    with np.errstate(over="ignore"):
+        candidate = float(np.float32(float(exact)))  # within one float32 step of the answer
+        if math.isinf(candidate):
+            candidate = math.copysign(float(np.finfo(np.float32).max), candidate)
+        steps = [float(np.nextafter(np.float32(candidate), np.float32(d))) for d in (-math.inf, math.inf)]
+    steps = [f for f in steps if math.isfinite(f)]
+    return min([candidate, *steps], key=lambda f: (abs(Fraction(f) - exact), int(np.float32(f).view(np.uint32)) & 1))

@@ -35,7 +35,7 @@ def lookup_sql(schema: str, contract: Contract) -> str:
             f"WHERE EXISTS (SELECT 1 FROM {qualified(schema, contract.table)} t WHERE {match})")
 
 
-def _ask(conn: psycopg.Connection[Any], sql: str, columns: list[list[Any]]) -> list[int]:
+def _ask(conn: psycopg.Connection[Any], sql: str, columns: list[list[str]]) -> list[int]:
     """0-based positions of the block's keys that are in the table."""
     return [int(n) - 1 for (n,) in conn.execute(sql, columns).fetchall()]
 
@@ -55,8 +55,8 @@ def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyL
         raw.rollback()
         raw.autocommit = True
         try:
-            def lookup(values: dict[str, np.ndarray]) -> np.ndarray:
-                columns = [values[name].tolist() for name in contract.primary_key]
+            def lookup(values: dict[str, list[str]]) -> np.ndarray:
+                columns = [values[name] for name in contract.primary_key]
                 return _mask(len(columns[0]), _ask(raw, sql, columns))
 
             yield lookup
@@ -81,12 +81,12 @@ class RememberedLookup:
         self._names = contract.primary_key
         self._found: set[tuple[str, ...]] = set()
 
-    def ask(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        columns = [values[name].tolist() for name in self._names]
+    def ask(self, values: dict[str, list[str]]) -> np.ndarray:
+        columns = [values[name] for name in self._names]
         hits = _ask(self._conn, self._sql, columns)
         self._found.update(tuple(str(column[i]) for column in columns) for i in hits)
         return _mask(len(columns[0]), hits)
 
-    def answer(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        keys = zip(*(values[name].tolist() for name in self._names), strict=True)
+    def answer(self, values: dict[str, list[str]]) -> np.ndarray:
+        keys = zip(*(values[name] for name in self._names), strict=True)
         return np.array([tuple(str(v) for v in key) in self._found for key in keys], dtype=bool)

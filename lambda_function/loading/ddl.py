@@ -28,12 +28,24 @@ def create_table_sql(schema: str, contract: Contract) -> str:
 _DELIMITER_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'"}
 
 
-def copy_sql(target: str, columns: list[str], nullable: list[str], delimiter: str = ",") -> str:
-    """COPY of the file's own bytes; FORCE_NULL makes a quoted empty field NULL too (as the validator reads it)."""
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def copy_sql(target: str, columns: list[str], nullable: list[str], delimiter: str = ",", missing: str = "",
+             encoding: str = "UTF8") -> str:
+    """COPY of the file's own bytes, reading exactly what the validator read: the file's header as the column
+    list, its delimiter, its missing-value marker (NULL) and its encoding. With the default marker (the
+    empty field), FORCE_NULL makes a quoted empty field NULL too, as the validator reads it; with another
+    marker a quoted marker is text, so FORCE_NULL is not used."""
     cols = ", ".join(ident(c) for c in columns)
     options = "FORMAT csv, HEADER false"
     if delimiter != ",":
         options += f", DELIMITER {_DELIMITER_LITERALS[delimiter]}"
-    if nullable:
+    if missing:
+        options += f", NULL {_literal(missing)}"
+    elif nullable:
         options += ", FORCE_NULL (" + ", ".join(ident(c) for c in nullable) + ")"
+    if encoding != "UTF8":
+        options += f", ENCODING {_literal(encoding)}"
     return f"COPY {target} ({cols}) FROM STDIN ({options})"

@@ -30,8 +30,7 @@ from .schema_diff import (
 )
 
 COLUMNS_SQL = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -61,8 +60,7 @@ def read_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract, *,
     `count_rows`: the question waits for a lock another session may hold, the catalogue never does.
     """
     cur.execute(COLUMNS_SQL, (schema, contract.table))
-    columns = tuple(TableColumn(name, spelled, bool(not_null), bool(filled))
-                    for name, spelled, not_null, filled in cur.fetchall())
+    columns = tuple(TableColumn(name, spelled, bool(not_null)) for name, spelled, not_null in cur.fetchall())
     if not columns:
         return None
     cur.execute(PRIMARY_KEY_SQL, (schema, contract.table))

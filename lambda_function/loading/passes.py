@@ -11,6 +11,7 @@ savepoint, so the second starts from the table as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..job import Ingestion
 from ..reading import objects
 from ..reading.blocks import Block, Limits
 from .clashes import RememberedLookup, has_rows, key_lookup
-from .strategies import conflict_error, copy_blocks
+from .strategies import conflict_error, copy_blocks, loaded_key_rule
 
 
 @dataclass
@@ -52,58 +53,80 @@ class _Clash(Exception):
 def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, altered: bool = False) -> Loaded:
     """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED.
 
+    The first pass leaves the primary key's uniqueness to the table's own index (memory stays flat): a
+    repeated key makes COPY fail, and the second pass, which tracks every key, says which rows repeat.
     `altered`: this load changed the table's definition (clashes.RememberedLookup says what that changes).
     """
-    clashes_possible = (contract.mode == "append" and bool(contract.primary_key)
-                        and has_rows(cur, job.settings.db_schema, contract))
+    keyed = bool(contract.primary_key)
+    clashes_possible = (contract.mode == "append" and keyed and has_rows(cur, job.settings.db_schema, contract))
     failure: FileRejected | None = None
+    clash: _Clash | None = None
     try:
         with cur.connection.transaction():  # a savepoint: a second pass starts from the table as it was
-            return _one_pass(cur, job, contract, None, copy=True)
+            return _one_pass(cur, job, contract, None, copy=True, track_key=not keyed)
     except FileRejected as exc:
-        if not clashes_possible:
+        if not keyed:
             raise
-        failure = exc
+        failure = exc  # a second look also lists repeated keys, which the first pass did not track
     except _Clash as exc:
-        if not clashes_possible:
+        if not keyed:
             raise exc.rejected from None
+        clash = exc
     try:
-        if altered:
-            loaded = _remembered_pass(cur, job, contract, failure)
-            if loaded is not None:
-                return loaded
-        else:
-            with key_lookup(job.clients.engine, job.settings.db_schema, contract) as lookup:
-                if failure is None and contract.on_error == "reject_rows":
-                    with cur.connection.transaction():
-                        return _one_pass(cur, job, contract, lookup, copy=True)
-                _one_pass(cur, job, contract, lookup, copy=False)  # lists every problem, clashes included: raises
+        loaded = _second_pass(cur, job, contract, failure, clashes_possible, altered)
+        if loaded is not None:
+            return loaded
     except _Clash:
         raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
     except FileRejected as exc:
-        exc.final = failure is not None  # no error of the file's own before the clash: rows may decide
+        exc.final = _rests_on_the_file(exc, contract)
         raise
-    raise failure or TransientError("rows clashing with the table were gone on a second look; retry")
+    if failure is not None:
+        raise failure
+    if clash is not None and not clashes_possible:
+        raise clash.rejected  # not the key: a unique index of the table's own that no contract rule knows
+    raise TransientError("rows clashing with the table were gone on a second look; retry")
 
 
-def _remembered_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract,
-                     failure: FileRejected | None) -> Loaded | None:
-    lookup = RememberedLookup(cur, job.settings.db_schema, contract)
-    _one_pass(cur, job, contract, lookup.ask, copy=False).close()  # on_error: fail raises here, listing all
-    if failure is None and contract.on_error == "reject_rows":
-        with cur.connection.transaction():
-            return _one_pass(cur, job, contract, lookup.answer, copy=True)
+def _second_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, failure: FileRejected | None,
+                 clashes_possible: bool, altered: bool) -> Loaded | None:
+    """Every key tracked, and looked up in the table when it may hold them: the rows loaded (reject_rows), or
+    FileRejected listing every problem; None when no problem showed up on this second look."""
+    loads = failure is None and contract.on_error == "reject_rows"
+    lookups: AbstractContextManager[KeyLookup | None] = nullcontext()
+    if clashes_possible and altered:  # asked on this load's own connection (clashes.RememberedLookup)
+        remembered = RememberedLookup(cur, job.settings.db_schema, contract)
+        _one_pass(cur, job, contract, remembered.ask, copy=False, track_key=True).close()  # fail: raises here
+        if not loads:
+            return None
+        lookups = nullcontext(remembered.answer)
+    elif clashes_possible:
+        lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract)
+    with lookups as lookup:
+        if loads:
+            with cur.connection.transaction():
+                return _one_pass(cur, job, contract, lookup, copy=True, track_key=True)
+        _one_pass(cur, job, contract, lookup, copy=False, track_key=True)  # lists every problem: it raises
     return None
 
 
+def _rests_on_the_file(rejected: FileRejected, contract: Contract) -> bool:
+    """Would the file fail without the keys already loaded (rows that may be deleted before a redelivery)?"""
+    loaded = loaded_key_rule(contract)
+    clashes = sum(e.rule == loaded for e in rejected.errors)
+    if contract.on_error == "reject_rows":  # the clashes may be what took it past its limits
+        return clashes == 0
+    return clashes < len(rejected.errors)
+
+
 def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, lookup: KeyLookup | None,
-              *, copy: bool) -> Loaded:
+              *, copy: bool, track_key: bool) -> Loaded:
     settings, ref = job.settings, job.ref
     limits = Limits(block_bytes=settings.block_bytes, max_record_bytes=settings.max_record_bytes)
     progress = job.deadline.track(ref.size)
     chunks = progress.count(objects.stream(job.clients.s3, ref, settings.max_object_bytes))
     checked = CheckedCsv(chunks, contract, gzipped=is_gzip_key(ref.key), limits=limits,
-                         max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup)
+                         max_decompressed=settings.max_decompressed_bytes, key_lookup=lookup, track_key=track_key)
     try:
         columns = checked.open()
         blocks = _watched(checked.blocks(), progress)

@@ -3,7 +3,7 @@
 Pure functions over what the catalogue says (`TableDefinition`, read by evolution.py) and the contract, so
 the load, `harness contract plan` and the tests share one classification:
 - safe: an optional contract column the table lacks (ADD COLUMN; a required one too while the table is
-  empty); a table column the contract does not list that is nullable or has a default (left as is);
+  empty); a table column the contract does not list that is nullable (left as is);
   DROP NOT NULL; varchar(n) -> varchar(m > n) or text; numeric(p,s) -> numeric(p' > p, s);
 - rewrite: smallint -> integer -> bigint, real -> double precision, a primary key on a table without one;
 - breaking: narrowing, another type, a new required column while the table has rows, a NOT NULL table
@@ -39,7 +39,6 @@ class TableColumn:
     name: str
     type: str  # format_type(), e.g. "character varying(20)"
     not_null: bool
-    filled: bool = False  # a default, identity or generated value fills it when a load leaves it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +185,9 @@ def _changed_column(table: TableDefinition, existing: TableColumn, column: Colum
 
 
 def _unlisted_column(table: TableDefinition, existing: TableColumn) -> list[Difference]:
-    if not existing.not_null or existing.filled:
-        fill = "its default" if existing.filled else "NULL"
+    if not existing.not_null:
         return [Difference(Kind.SAFE, existing.name, _defined(existing), "not listed", None,
-                           f"left as is: new rows get {fill} there")]
+                           "left as is: new rows get NULL there")]
     return [Difference(Kind.BREAKING, existing.name, _defined(existing), "not listed",
                        f"ALTER TABLE {table.target} ALTER COLUMN {ident(existing.name)} DROP NOT NULL",
                        "a load cannot fill it: keep it (the statement; new rows get NULL) or list it in the contract")]

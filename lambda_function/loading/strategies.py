@@ -26,7 +26,8 @@ class AppendStrategy:
     def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
         return qualified(schema, contract.table)
 
-    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int) -> int:
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int,
+               columns: list[str]) -> int:
         return copied
 
 
@@ -42,17 +43,21 @@ class ReplaceStrategy(AppendStrategy):
 
 
 class UpsertStrategy:
-    """upsert: COPY into a temporary stage (dropped at commit), then INSERT … ON CONFLICT (pk) DO UPDATE."""
+    """upsert: COPY into a temporary stage (dropped at commit; its primary key refuses a key repeated in the
+    file, as the table's would), then INSERT … ON CONFLICT (pk) DO UPDATE of the columns the file has: an
+    optional column the file leaves out keeps its stored value."""
 
     def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
         cur.execute(f"CREATE TEMP TABLE ingest_stage (LIKE {qualified(schema, contract.table)}) ON COMMIT DROP")
+        cur.execute(f"ALTER TABLE ingest_stage ADD PRIMARY KEY ({', '.join(ident(c) for c in contract.primary_key)})")
         return "ingest_stage"
 
-    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int) -> int:
-        cols = ", ".join(ident(c) for c in contract.column_names)
+    def finish(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract, copied: int,
+               columns: list[str]) -> int:
+        present = [c for c in contract.column_names if c in columns]
+        cols = ", ".join(ident(c) for c in present)
         pk = ", ".join(ident(c) for c in contract.primary_key)
-        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in contract.column_names
-                            if c not in contract.primary_key)
+        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in present if c not in contract.primary_key)
         action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
         cur.execute(f"INSERT INTO {qualified(schema, contract.table)} ({cols}) SELECT {cols} FROM ingest_stage "
                     f"ON CONFLICT ({pk}) {action}")
@@ -105,8 +110,9 @@ def copy_blocks(cur: psycopg.Cursor[Any], contract: Contract, schema: str, colum
     strategy = STRATEGIES[contract.mode]
     target = strategy.prepare(cur, schema, contract)
     nullable = [c.name for c in contract.columns if not c.required and c.name in columns]
+    sql = copy_sql(target, columns, nullable, contract.delimiter, contract.missing, contract.text_encoding.postgres)
     copied = 0
-    with cur.copy(copy_sql(target, columns, nullable, contract.delimiter)) as copy:
+    with cur.copy(sql) as copy:
         pump = _CopyPump(copy)
         try:
             for block in blocks:
@@ -114,7 +120,7 @@ def copy_blocks(cur: psycopg.Cursor[Any], contract: Contract, schema: str, colum
                 copied += block.rows
         finally:
             pump.close()
-    return strategy.finish(cur, schema, contract, copied)
+    return strategy.finish(cur, schema, contract, copied, columns)
 
 
 def conflict_error(exc: pg_errors.UniqueViolation, contract: Contract, row_of: Any) -> FileRejected:
@@ -126,5 +132,9 @@ def conflict_error(exc: pg_errors.UniqueViolation, contract: Contract, row_of: A
         column = detail[len("Key ("): detail.index(")=(")]
         value = detail[detail.index(")=(") + 3: detail.rindex(")")]
     row = row_of(column, value) if column and value is not None else None
-    rule = f"unique against rows already loaded in {contract.table}"
-    return FileRejected([RowError(row, column, value, rule)], final=False)
+    return FileRejected([RowError(row, column, value, loaded_key_rule(contract))], final=False)
+
+
+def loaded_key_rule(contract: Contract) -> str:
+    """The rule of a row whose primary key is already in the table (as the validator's key lookup words it)."""
+    return f"unique against rows already loaded in {contract.table}"

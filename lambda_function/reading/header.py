@@ -1,4 +1,7 @@
-"""The header check: exactly the contract's columns, in any order, with the likeliest cause of each difference.
+"""The header check: the contract's columns, in any order, with the likeliest cause of each difference.
+
+Every required column must be there; an optional one may be absent (NULL in every row of that file, so
+producers can move to a new layout one at a time); a name the contract does not know is an error.
 
 A header that differs invisibly (a trailing space, another case, a zero-width character), a near-miss
 name and a file saved with another delimiter are each told so in words, because that is what a
@@ -17,7 +20,7 @@ _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
 def header_errors(header: Header, contract: Contract) -> list[RowError]:
-    """Exact header set, order free: missing, unexpected and repeated names, each its own entry."""
+    """Header names, order free: missing required, unexpected and repeated names, each its own entry."""
     expected = contract.column_names
     errors: list[RowError] = []
     seen: set[str] = set()
@@ -25,7 +28,7 @@ def header_errors(header: Header, contract: Contract) -> list[RowError]:
         if name in seen:
             errors.append(RowError(None, name, name, "each column once in the header"))
         seen.add(name)
-    missing = [name for name in expected if name not in seen]
+    missing = [name for name in expected if name not in seen]  # optional ones too: a typo may explain them
     if len(header.names) == 1 and header.names[0] not in expected:
         delimiter = _other_delimiter(header.names[0], contract)
         if delimiter:  # one wrong-delimiter line: the missing columns would only repeat it
@@ -34,8 +37,8 @@ def header_errors(header: Header, contract: Contract) -> list[RowError]:
         if name not in expected:
             errors.append(RowError(None, name or None, name, _unknown_column_rule(name, contract, missing)))
     for name in expected:
-        if name not in seen:
-            errors.append(RowError(None, name, None, "required column present in the header"))
+        if name not in seen and contract.column(name).required:
+            errors.append(RowError(None, name, None, "required column missing from the header"))
     return errors
 
 

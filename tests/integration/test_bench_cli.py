@@ -47,6 +47,31 @@ def test_memory_and_import_time_were_read(bench_json: dict[str, Any]) -> None:
     assert bench_json["load_average"]["samples"] >= 2
 
 
+def test_the_handlers_checks_were_timed_per_cell(bench_json: dict[str, Any]) -> None:
+    assert bench_json["columns"] == 7
+    assert bench_json["checks"]["cpu_seconds"]["median"] > 0
+    assert 0 < bench_json["checks"]["us_per_cell"] < 1000
+
+
+def test_several_contracts_and_a_real_file_in_one_run(tmp_path: Path) -> None:
+    import fixtures
+
+    data = tmp_path / "data"
+    fixtures.write(data / "users.csv", "users", 150, 3)  # stands for a real file: its rows, not --rows
+    args = ["bench", "--table", "test,users", "--rows", "300", "--repeat", "1", "--data", str(data),
+            "--cache-dir", str(tmp_path / "cache"), "--json"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    suite = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [(c["table"], c["rows"]) for c in suite["contracts"]] == [("test", 300), ("users", 150)]
+    assert all(c["checks"]["us_per_cell"] > 0 and c["ratios"]["handler_vs_ideal"] > 0 for c in suite["contracts"])
+    assert suite["import_seconds"]["samples"] == 1
+    table = CliRunner().invoke(app, [a for a in args if a != "--json"])
+    assert "2 contracts" in table.output and "checks µs/cell" in table.output
+
+
 def test_generated_files_are_cached_by_table_rows_and_seed(bench_json: dict[str, Any]) -> None:
     names = sorted(p.name for p in Path(bench_json["_cache"]).iterdir())
     assert names == [f"test-{ROWS // 10}-seed0.csv", f"test-{ROWS}-seed0.csv"]

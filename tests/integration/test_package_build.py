@@ -48,20 +48,12 @@ def test_runtime_provided_packages_are_not_bundled(names: list[str], build: Buil
     assert set(build.excluded) >= {"boto3", "botocore", "s3transfer", "jmespath"}
 
 
-def test_our_dependencies_are_bundled_even_when_botocore_shares_them(names: list[str]) -> None:
+def test_our_dependencies_are_bundled_and_nothing_the_handler_does_not_import(names: list[str]) -> None:
     tops = {name.split("/", 1)[0] for name in names}
-    assert {
-        "dateutil",
-        "pandas",
-        "numpy",
-        "sqlalchemy",
-        "psycopg",
-        "psycopg_binary",
-        "pandera",
-        "aws_lambda_powertools",
-    } <= tops
-    assert "six.py" in tops  # python-dateutil's own dependency
-    assert any(n.startswith("pandas-") and n.endswith(".dist-info/METADATA") for n in names)
+    assert {"numpy", "sqlalchemy", "psycopg", "psycopg_binary", "aws_lambda_powertools", "yaml"} <= tops
+    assert any(n.startswith("numpy-") and n.endswith(".dist-info/METADATA") for n in names)
+    # the checks run on numpy alone: pandas (the seed's pipeline in the benchmark) and pandera stay out
+    assert not {"pandas", "pandera", "pyarrow"} & tops
 
 
 def test_no_tests_caches_or_stubs(names: list[str]) -> None:
@@ -89,7 +81,7 @@ def test_python_311_wheels_fit_amazon_linux_2(build: BuildResult, names: list[st
         minors = [m for m in map(_glibc_minor, platforms) if m is not None]
         assert minors and min(minors) <= 26, (name, platforms)
         assert all(p.endswith("x86_64") for p in platforms), (name, platforms)
-    assert binary >= 5  # numpy, pandas, sqlalchemy, psycopg-binary, pydantic-core
+    assert binary >= 3  # numpy, sqlalchemy, psycopg-binary
 
 
 def test_two_builds_are_byte_identical(build: BuildResult, tmp_path: Path) -> None:

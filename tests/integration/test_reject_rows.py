@@ -176,7 +176,7 @@ def test_a_ratio_limit_is_judged_on_the_whole_file(client, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize(("name", "mangle", "rule_part"), [
-    ("header", lambda d: d.replace(b"unit", b"units", 1), "required column present in the header"),
+    ("header", lambda d: d.replace(b"unit", b"units", 1), "required column missing from the header"),
     ("stray quote", lambda d: d + b'00000000-0000-0000-0000-00000000000d,1,glu"cose,1,u,2024-05-01T12:30:00Z,\n',
      "quote"),
     ("unclosed quote", lambda d: d + b'00000000-0000-0000-0000-00000000000a,1,"open,1,u,2024-05-01T12:30:00Z,\n',

@@ -76,15 +76,18 @@ def test_an_optional_column_is_added_by_the_next_load_and_removing_it_again_is_h
     assert added["status"] == "SUCCEEDED", added["errors"]
     assert added["schema_changes"] == [flights.alter('ADD COLUMN "delayed" boolean')]
     assert flights.columns()["delayed"] == ("boolean", "YES")
+    # The old layout under the new contract: the optional column absent (upsert keeps flight 2's stored value).
+    old_layout = flights.load("day2b/flights.csv", f"{2 if mode == 'upsert' else 6},AA,1.5")
+    assert (old_layout["status"], old_layout["schema_changes"]) == ("SUCCEEDED", []), old_layout["errors"]
 
     flights.contract(mode, extra)  # removed again: the nullable column stays, new rows get NULL there
     again = flights.load("day3/flights.csv", "4,B6,1.0")
     assert (again["status"], again["schema_changes"]) == ("SUCCEEDED", [])
-    expected = {"append": [(1, None), (2, None), (3, None), (4, None), (5, True)],
+    expected = {"append": [(1, None), (2, None), (3, None), (4, None), (5, True), (6, None)],
                 "replace": [(4, None)],
                 "upsert": [(1, None), (2, True), (3, None), (4, None)]}[mode]
     assert flights.client.query("SELECT flight_id, delayed FROM flights ORDER BY 1, 2") == expected
-    assert [m.body["schema_changes"] for m in flights.client.messages()][1:] == [added["schema_changes"], []]
+    assert [m.body["schema_changes"] for m in flights.client.messages()][1:] == [added["schema_changes"], [], []]
 
 
 def test_evolve_none_fails_every_difference_as_drift_and_never_alters(flights: Flights):

@@ -1,9 +1,11 @@
 """What every column rule is made of: a type rule (does PostgreSQL read this text as a value of the type,
 exactly?) and constraints on the value (bounds, lengths, pattern, enum, format).
 
-Both work on whole blocks (numpy object arrays of str). A type rule's `parse` is sound and complete
-for its type; constraints run only on the values the type accepted. `explain` of one value runs the
-same block code on a one-element block, so it can never disagree with the check.
+Both work on a whole column of a block (fields.Fields: offsets into the block's bytes). A type rule's
+`parse` is sound and complete for its type: a fast path decides the usual spellings on the bytes, and
+the few values outside it (an exponent, a value longer than the fast path reads) are decided by the
+exact rule on their text. Constraints run only on the values the type accepted. `explain` of one value
+runs the same block code on a one-value block, so it can never disagree with the check.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from .vector import Values, one
+from ...reading.text_encodings import UTF8, Encoding
+from ..fields import Fields
 
 
 def today_utc() -> date:
@@ -38,24 +40,22 @@ class Clock:
 
 @dataclass(slots=True)
 class Parsed:
-    """What a type rule found in a block: `ok` per value, and (for some types) exact uniqueness words."""
+    """What a type rule found in a column: `ok` per value, and what bounds and uniqueness need.
+
+    `values`: the value in an ordered numeric domain where the type has one (integers, days, instants,
+    scaled decimals, floats), valid where `ok`; `keys`: two 64-bit words per value, equal exactly when
+    PostgreSQL reads equal values (None: the column rule derives them when asked).
+    """
 
     ok: np.ndarray
+    values: np.ndarray | None = None
     keys: tuple[np.ndarray, np.ndarray] | None = None
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # type-specific arrays (e.g. parsed integers)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def subset(self, idx: np.ndarray) -> Parsed:
         keys = None if self.keys is None else (self.keys[0][idx], self.keys[1][idx])
-        return Parsed(self.ok[idx], keys, {k: v[idx] for k, v in self.extra.items()})
-
-
-def text_keys(values: Values, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of the text (a false duplicate would need a 128-bit collision)."""
-    arr = values
-    if casefold:
-        arr = pd.Series(values, dtype=object).str.lower().to_numpy(dtype=object)
-    return (pd.util.hash_array(arr, hash_key="ingest-unique-k1"),
-            pd.util.hash_array(arr, hash_key="ingest-unique-k2"))
+        values = None if self.values is None else self.values[idx]
+        return Parsed(self.ok[idx], values, keys, {k: v[idx] for k, v in self.extra.items()})
 
 
 class TypeRule(ABC):
@@ -64,7 +64,11 @@ class TypeRule(ABC):
     summary: str = ""
 
     @abstractmethod
-    def parse(self, values: Values) -> Parsed: ...
+    def parse(self, fields: Fields) -> Parsed: ...
+
+    def accepts(self, texts: list[str]) -> np.ndarray:
+        """The rule on plain strings (tools, tests): the same block code on a block made of them."""
+        return self.parse(Fields.of_texts(texts)).ok
 
     def explain(self, value: str) -> str:
         """Why a value the type refused is refused (called only for refused values)."""
@@ -74,27 +78,31 @@ class TypeRule(ABC):
         """The value PostgreSQL reads from an accepted text, as Python sees it (tests compare it with the server)."""
         return text
 
-    def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def keys(self, fields: Fields, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Uniqueness words for accepted values: equal exactly when PostgreSQL reads equal values."""
         if parsed.keys is not None:
             return parsed.keys
-        return text_keys(values, casefold)
+        if parsed.values is not None:
+            words = np.ascontiguousarray(parsed.values).view(np.uint64)
+            return words, words
+        from ..uniqueness import text_keys  # the text hash lives with the tracker
 
-    # Bounds: `ordinal` maps accepted values into a domain where a bound compares exactly.
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        raise NotImplementedError
+        return text_keys(fields, casefold)
 
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
+    # Bounds: `bound_value` maps a contract bound into the domain of `Parsed.values`.
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
         raise NotImplementedError
 
     def bound_text(self, bound: Any) -> str:
         return str(bound)
 
-    def at_least(self, values: Values, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
-        return np.asarray(self.ordinal(values, parsed) >= self.bound_ordinal(bound, clock))
+    def at_least(self, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
+        assert parsed.values is not None  # noqa: S101 - every bounded type sets values
+        return np.asarray(parsed.values >= self.bound_value(bound, clock))
 
-    def at_most(self, values: Values, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
-        return np.asarray(self.ordinal(values, parsed) <= self.bound_ordinal(bound, clock))
+    def at_most(self, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
+        assert parsed.values is not None  # noqa: S101 - every bounded type sets values
+        return np.asarray(parsed.values <= self.bound_value(bound, clock))
 
 
 class Constraint(ABC):
@@ -103,30 +111,32 @@ class Constraint(ABC):
     message: str = ""
 
     @abstractmethod
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray: ...
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray: ...
 
 
 class ColumnRule:
-    """One column's whole rule: its type, then each constraint; empty fields are the caller's business."""
+    """One column's whole rule: its type, then each constraint; missing values are the caller's business."""
 
-    def __init__(self, type_rule: TypeRule, constraints: list[Constraint], casefold: bool = False) -> None:
+    def __init__(self, type_rule: TypeRule, constraints: list[Constraint], casefold: bool = False,
+                 encoding: Encoding = UTF8) -> None:
         self.type = type_rule
         self.constraints = constraints
         self.casefold = casefold
+        self.encoding = encoding
         self.summary = "; ".join([type_rule.summary, *(c.message for c in constraints)]).strip("; ")
 
-    def check(self, values: Values) -> tuple[np.ndarray, Parsed]:
-        """(ok, parsed) for non-empty values."""
-        parsed = self.type.parse(values)
+    def check(self, fields: Fields) -> tuple[np.ndarray, Parsed]:
+        """(ok, parsed) for present values."""
+        parsed = self.type.parse(fields)
         ok = parsed.ok
-        if not self.constraints:
+        if not self.constraints or not len(fields):
             return ok, parsed
         ok = ok.copy()
         idx = None if ok.all() else np.flatnonzero(ok)
-        sub_values, sub = (values, parsed) if idx is None else (values[idx], parsed.subset(idx))
-        passed = np.ones(len(sub_values), dtype=bool)
+        sub_fields, sub = (fields, parsed) if idx is None else (fields.take(idx), parsed.subset(idx))
+        passed = np.ones(len(sub_fields), dtype=bool)
         for constraint in self.constraints:
-            passed &= constraint.check(sub_values, sub)
+            passed &= constraint.check(sub_fields, sub)
         if idx is None:
             ok = passed
         else:
@@ -134,13 +144,23 @@ class ColumnRule:
         return ok, parsed
 
     def explain(self, value: str) -> str | None:
-        """The rule a non-empty value breaks (every constraint it breaks, joined), or None when it is valid."""
-        block = one(value)
+        """The rule a present value breaks (every constraint it breaks, joined), or None when it is valid."""
+        block = Fields.of_texts([value], self.encoding)
         parsed = self.type.parse(block)
         if not parsed.ok[0]:
             return self.type.explain(value) or self.type.summary
         broken = [c.message for c in self.constraints if not c.check(block, parsed)[0]]
         return "; ".join(broken) or None
 
-    def keys(self, values: Values, parsed: Parsed) -> tuple[np.ndarray, np.ndarray]:
-        return self.type.keys(values, parsed, self.casefold)
+    def keys(self, fields: Fields, parsed: Parsed) -> tuple[np.ndarray, np.ndarray]:
+        return self.type.keys(fields, parsed, self.casefold)
+
+
+def merge_exact(ok: np.ndarray, values: np.ndarray | None, rest: np.ndarray, fields: Fields,
+                decide: Any) -> None:
+    """Decide the values outside a fast path (`rest`) one by one: `decide(text)` -> (ok, value)."""
+    for i in rest:
+        good, value = decide(fields.text(int(i)))
+        ok[i] = good
+        if good and values is not None:
+            values[i] = value

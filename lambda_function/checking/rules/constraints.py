@@ -1,4 +1,9 @@
-"""Constraints a contract puts on values its type accepted: bounds, lengths, pattern, enum, email format."""
+"""Constraints a contract puts on values its type accepted: bounds, lengths, pattern, enum, email format.
+
+Lengths are counted in characters as PostgreSQL counts them; `trim` strips what Python's str.strip()
+strips (Unicode whitespace, NBSP and U+3000 included). `pattern` and `format: email` run as a DFA over
+the column's bytes (regex_dfa); `enum` compares the text as written, for every type.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,19 @@ from typing import Any
 import numpy as np
 
 from ...contract.pgtypes import PgType
+from ...reading.text_encodings import UTF8, Encoding
+from ..fields import Fields
 from .base import Clock, Constraint, Parsed, TypeRule
-from .vector import Values, codepoints, fullmatch, lengths, member_of
+from .regex_dfa import compile_pattern
+from .whitespace import stripped_chars
 
-_EMAIL = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^\W\d_]{2,}")
+EMAIL_PATTERN = r"[^@\s]+@(?:[^@\s.]+\.)+[^\W\d_]{2,}"
 EMAIL_MAX = 254
 ENUM_SHOWN = 10
 
 
 class Bound(Constraint):
-    """minimum / maximum, compared in the type's own domain (exact for integers, decimals, days, instants)."""
+    """minimum / maximum, compared in the type's own domain (exact for integers, decimals, floats, days, instants)."""
 
     def __init__(self, type_rule: TypeRule, bound: Any, lower: bool, clock: Clock, temporal: bool) -> None:
         self.type, self.bound, self.lower, self.clock = type_rule, bound, lower, clock
@@ -27,9 +35,9 @@ class Bound(Constraint):
         else:
             self.message = f"≥ {shown}" if lower else f"≤ {shown}"
 
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
         compare = self.type.at_least if self.lower else self.type.at_most
-        return compare(values, parsed, self.bound, self.clock)
+        return compare(parsed, self.bound, self.clock)
 
 
 class Length(Constraint):
@@ -45,9 +53,9 @@ class Length(Constraint):
             words = f"at most {high} characters"
         self.message = words + (" after trimming" if trim else "")
 
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        n = lengths(values, strip=self.trim)
-        ok = np.ones(len(values), dtype=bool)
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
+        n = stripped_chars(fields) if self.trim else fields.chars()
+        ok = np.ones(len(fields), dtype=bool)
         if self.low is not None:
             ok &= n >= self.low
         if self.high is not None:
@@ -63,71 +71,69 @@ class TypeLength(Constraint):
         self.n = pg.length or 0
         self.message = f"exactly {self.n} characters ({pg})" if self.exact else f"at most {self.n} characters ({pg})"
 
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        n = lengths(values)
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
+        n = fields.chars()
         return np.asarray(n == self.n) if self.exact else np.asarray(n <= self.n)
 
 
-_ONE_CLASS = re.compile(r"\[([A-Za-z0-9_. -]+)\](?:\{([0-9]+)(?:(,)([0-9]*))?\}|([+*?]))?")
-
-
-def _one_class(pattern: str) -> tuple[list[tuple[int, int]], int, int | None] | None:
-    """(ranges, min, max) when the pattern is one plain character class with a quantifier, e.g. [A-Z]{2}."""
-    m = _ONE_CLASS.fullmatch(pattern)
-    if m is None:
-        return None
-    body, low, comma, high, symbol = m.groups()
-    ranges, i = [], 0
-    while i < len(body):
-        if i + 2 < len(body) and body[i + 1] == "-":
-            ranges.append((ord(body[i]), ord(body[i + 2])))
-            i += 3
-        else:
-            ranges.append((ord(body[i]), ord(body[i])))
-            i += 1
-    if any(a > b for a, b in ranges):
-        return None
-    if low is not None:
-        least = int(low)
-        return ranges, least, (None if high == "" else int(high)) if comma else least
-    return ranges, {"+": 1, "*": 0, "?": 0, None: 1}[symbol], {"?": 1, None: 1}.get(symbol)
-
-
 class Pattern(Constraint):
-    """A Python regular expression the whole value must match; one plain character class runs vectorised."""
+    """A Python regular expression the whole value must match: a DFA over the bytes, else `re` per value."""
 
-    def __init__(self, pattern: str, message: str | None) -> None:
+    def __init__(self, pattern: str, message: str | None, encoding: Encoding = UTF8) -> None:
         self.regex = re.compile(pattern)
         self.message = message or f"matches the pattern {pattern}"
-        self._class = _one_class(pattern)
+        self.dfa = compile_pattern(pattern, encoding)
 
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        if self._class is None or not len(values):
-            return fullmatch(self.regex, values)
-        ranges, least, most = self._class
-        n = lengths(values)
-        width = (most if most is not None else int(n.max())) + 1
-        cp = codepoints(values, width)[:, : width - 1]
-        allowed = cp == 0
-        for lo, hi in ranges:
-            allowed |= (cp >= lo) & (cp <= hi)
-        ok = np.all(allowed, axis=1) & (n >= least)
-        return ok & (n <= most) if most is not None else ok
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
+        if self.dfa is None:
+            return np.fromiter((self.regex.fullmatch(t) is not None for t in fields.texts()), dtype=bool,
+                               count=len(fields))
+        ok = self.dfa.fullmatch(fields)
+        if fields.escaped is not None:  # a doubled quote: the text is not the bytes
+            for i in np.flatnonzero(fields.escaped):
+                ok[i] = self.regex.fullmatch(fields.text(int(i))) is not None
+        return ok
+
+
+class Email(Pattern):
+    def __init__(self, encoding: Encoding = UTF8) -> None:
+        super().__init__(EMAIL_PATTERN, "plausible email address (local@domain.tld)", encoding)
+
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
+        return super().check(fields, parsed) & (fields.chars() <= EMAIL_MAX)
 
 
 class Enum(Constraint):
-    def __init__(self, allowed: tuple[str, ...]) -> None:
+    """The text as written (quotes removed) is one of the listed values: compared byte for byte."""
+
+    def __init__(self, allowed: tuple[str, ...], encoding: Encoding = UTF8) -> None:
         self.allowed = frozenset(allowed)
         shown = ", ".join(allowed[:ENUM_SHOWN])
         more = f", … ({len(allowed)} values)" if len(allowed) > ENUM_SHOWN else ""
         self.message = f"one of: {shown}{more}"
+        encoded = []
+        for value in allowed:
+            try:
+                encoded.append(value.encode(encoding.codec))
+            except UnicodeEncodeError:
+                continue  # a value the file's encoding cannot spell never matches
+        self._encoded = encoded
 
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return member_of(values, self.allowed)
-
-
-class Email(Constraint):
-    message = "plausible email address (local@domain.tld)"
-
-    def check(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return fullmatch(_EMAIL, values) & (lengths(values) <= EMAIL_MAX)
+    def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
+        length = fields.lengths
+        ok = np.zeros(len(fields), dtype=bool)
+        words: dict[int, np.ndarray] = {}
+        for value in self._encoded:
+            hit = length == len(value)
+            for k in range(-(-len(value) // 8)):
+                if not hit.any():
+                    break
+                if k not in words:
+                    words[k] = fields.word(k)
+                want = np.uint64(int.from_bytes(value[8 * k: 8 * k + 8], "little"))
+                hit &= words[k] == want
+            ok |= hit
+        if fields.escaped is not None:
+            for i in np.flatnonzero(fields.escaped):
+                ok[i] = fields.text(int(i)) in self.allowed
+        return ok

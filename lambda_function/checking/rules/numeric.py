@@ -4,26 +4,37 @@ Accepted: an optional leading `+` or `-`, ASCII digits, leading zeros (read as d
 numeric adds one `.` (`.5` and `5.` included) and never more digits than (p,s) holds, so nothing is
 rounded. real/double also take an exponent and must be finite, not overflow and not underflow to 0
 (PostgreSQL refuses both). No blanks, `_`, hex, NaN or Infinity anywhere.
+
+Values for bounds and uniqueness are exact: integers as int64, numeric as an integer scaled by 10^s
+(all digits, up to precision 18; beyond, exact decimals), real as the one rounding to float4 that
+PostgreSQL does (never a double rounding through float8), double as float8.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ...contract.pgtypes import INTEGER_RANGES, PgType
-from .base import Clock, Parsed, TypeRule, text_keys
-from .vector import DOT, MINUS, PLUS, ZERO, Values, ascii_matrix, fullmatch, is_digit
+from ...contract.pgtypes import INTEGER_RANGES, PgType, nearest_float32
+from ..fields import Fields
+from . import swar
+from .base import Clock, Parsed, TypeRule, merge_exact
+from .decimal_text import analyse, digit_run, significant
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 SIGNED_DIGITS = "digits only, optional leading + or -"
+
+
+def _negate(values: np.ndarray, negative: np.ndarray) -> np.ndarray:
+    """uint64 magnitudes with signs -> int64 (two's complement, so -2**63 is exact)."""
+    return np.where(negative, ~values + np.uint64(1), values).view(np.int64)
 
 
 class IntegerRule(TypeRule):
@@ -32,33 +43,34 @@ class IntegerRule(TypeRule):
         self.low, self.high = INTEGER_RANGES[pg.base]
         self.summary = f"whole number that fits {pg.base}"
 
-    def parse(self, values: Values) -> Parsed:
-        parsed = self._fast(values)
-        if parsed is None:
-            ok = fullmatch(_INTEGER, values)
-            numbers = [int(v) if good else 0 for v, good in zip(values, ok, strict=True)]
-            fits = np.fromiter((self.low <= n <= self.high for n in numbers), dtype=bool, count=len(values))
-            ok &= fits
-            ints = np.array([n if f else 0 for n, f in zip(numbers, fits, strict=True)], dtype=np.int64)
-            parsed = Parsed(ok, extra={"int": ints})
-        u = parsed.extra["int"].view(np.uint64)
-        parsed.keys = (u, u)
-        return parsed
+    def parse(self, fields: Fields) -> Parsed:
+        length = fields.lengths
+        first = fields.byte(0)
+        negative = first == 45
+        signed = negative | (first == 43)
+        count = length - signed
+        fast = (count >= 1) & (count <= 19)
+        if fields.escaped is not None:
+            fast &= ~fields.escaped
+        end = fields.start + length
+        magnitude = np.zeros(len(fields), dtype=np.uint64)
+        for k in range(min(3, -(-int(count.max(initial=0)) // 8))):
+            keep = swar.high_bytes(np.clip(count - 8 * k, 0, 8))
+            word = swar.fill(fields.src.load(np.maximum(end - 8 * (k + 1), -8)), keep, 48)
+            fast &= (swar.digits(word) == swar.FLAGS) | (count <= 8 * k)
+            magnitude += swar.eight_digits(word) * swar.POW10[8 * k]
+        fits = np.where(negative, magnitude <= np.uint64(-self.low), magnitude <= np.uint64(self.high))
+        ok = fast & fits
+        values = np.where(ok, _negate(magnitude, negative), 0)
+        rest = np.flatnonzero(~fast)  # empty, too long (leading zeros) or not digits: the exact rule decides
+        merge_exact(ok, values, rest, fields, self._exact)
+        return Parsed(ok, values)
 
-    def _fast(self, values: Values) -> Parsed | None:
-        """Every value 1-32 ASCII characters, digits after an optional sign: one bulk int() in C."""
-        c = ascii_matrix(values, 33)
-        if c is None or not len(values) or c[:, 32].any():
-            return None
-        body, first = c[:, 1:], c[:, 0]
-        if not (np.all(is_digit(body) | (body == 0)) and np.all(is_digit(first) | (first == PLUS) | (first == MINUS))):
-            return None
-        try:
-            ints = values.astype(np.int64)  # raises past int64, and on a lone sign
-        except (OverflowError, ValueError):
-            return None
-        ok = (ints >= self.low) & (ints <= self.high)
-        return Parsed(ok, extra={"int": ints})
+    def _exact(self, text: str) -> tuple[bool, int]:
+        if not _INTEGER.fullmatch(text):
+            return False, 0
+        number = int(text)
+        return self.low <= number <= self.high, number
 
     def explain(self, value: str) -> str:
         if not _INTEGER.fullmatch(value):
@@ -68,56 +80,48 @@ class IntegerRule(TypeRule):
     def value(self, text: str) -> int:
         return int(text)
 
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return parsed.extra["int"]
-
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
         return bound
 
 
-def _decimal_shape(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(well formed, significant integer digits, fraction digits) of [+-]digits[.digits] in a byte matrix."""
-    width = c.shape[1]
-    first = c[:, 0]
-    signed = (first == PLUS) | (first == MINUS)
-    digit, dot = is_digit(c), c == DOT
-    pos = np.arange(width)
-    allowed = digit | dot | (c == 0) | ((pos == 0)[None, :] & signed[:, None])
-    length = np.count_nonzero(c, axis=1)
-    has_dot = dot.any(axis=1)
-    dot_at = np.where(has_dot, dot.argmax(axis=1), length)
-    good = np.all(allowed, axis=1) & (np.count_nonzero(dot, axis=1) <= 1) & digit.any(axis=1)
-    start = signed.astype(np.int64)
-    active = np.ones(len(c), dtype=bool)
-    leading = np.zeros(len(c), dtype=np.int64)
-    for j in range(width):  # leading zeros of the integer part do not count against the precision
-        inside = (j >= start) & (j < dot_at)
-        zero = c[:, j] == ZERO
-        active &= ~inside | zero
-        leading += active & inside & zero
-    return good, dot_at - start - leading, np.where(has_dot, length - dot_at - 1, 0)
-
-
 class NumericRule(TypeRule):
+    """numeric(p,s). Values are integers scaled by 10^s: exact in int64 up to precision 18."""
+
     def __init__(self, pg: PgType) -> None:
         self.pg = pg
         self.scale = pg.scale or 0
         self.int_digits = (pg.precision or 0) - self.scale
         self.summary = f"decimal number that fits {pg}"
-        # sign, dot and digits; longer values (many leading zeros, huge precisions) take the exact path
-        self._width = min((pg.precision or 0) + 3, 40)
+        self.scaled = (pg.precision or 0) <= 18
+        self.need_values = False  # set by rule_for when bounds or uniqueness need the value
 
-    def parse(self, values: Values) -> Parsed:
-        c = ascii_matrix(values, self._width + 1) if len(values) else None
-        if c is None:
-            return Parsed(np.fromiter((self.explain_or_none(v) is None for v in values), dtype=bool,
-                                      count=len(values)))
-        good, int_digits, frac_digits = _decimal_shape(c[:, : self._width])
-        ok = (c[:, self._width] == 0) & good & (int_digits <= self.int_digits) & (frac_digits <= self.scale)
-        rest = np.flatnonzero(~ok)
-        for i in rest:  # longer (leading zeros) or malformed: the exact rule decides
-            ok[i] = self.explain_or_none(values[i]) is None
-        return Parsed(ok)
+    def parse(self, fields: Fields) -> Parsed:
+        shape = analyse(fields, exponent=False)
+        fast = shape.ok
+        whole = shape.int_bytes
+        ok = fast & (shape.frac_digits <= self.scale)
+        long = np.flatnonzero(ok & (whole > self.int_digits))  # leading zeros may explain it: count them
+        if len(long):
+            counted = significant(shape, long)
+            ok[long] &= counted <= self.int_digits
+        values = None
+        if self.scaled:  # leading zeros change no value: read at most 19 digits before the dot
+            int_part = digit_run(fields, shape.dot, np.where(ok, np.minimum(whole, 19), 0))
+            frac_part = digit_run(fields, shape.lengths, np.where(ok, shape.frac_digits, 0))
+            shift = swar.POW10[np.minimum(np.maximum(self.scale - shape.frac_digits, 0), 19)]
+            magnitude = int_part * swar.POW10[self.scale] + frac_part * shift
+            values = np.where(ok, _negate(magnitude, shape.negative), 0)
+        merge_exact(ok, values, np.flatnonzero(~fast), fields, self._exact)
+        parsed = Parsed(ok, values)
+        if not self.scaled and self.need_values:  # all digits of a wide numeric: its canonical text
+            parsed.extra["exact"] = np.array([self._canonical(fields.text(int(i))) if good else ""
+                                              for i, good in enumerate(ok)], dtype=object)
+        return parsed
+
+    def _exact(self, text: str) -> tuple[bool, int]:
+        if self.explain_or_none(text) is not None:
+            return False, 0
+        return True, int(Decimal(text).scaleb(self.scale)) if self.scaled else 0
 
     def explain_or_none(self, value: str) -> str | None:
         if not _DECIMAL.fullmatch(value):
@@ -135,36 +139,44 @@ class NumericRule(TypeRule):
     def value(self, text: str) -> Decimal:
         return Decimal(text)
 
-    def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        canonical = np.array([str(Decimal(v).normalize() + 0) for v in values], dtype=object)
-        return text_keys(canonical)
+    @staticmethod
+    def _canonical(text: str) -> str:
+        with localcontext() as context:
+            context.prec = 2000  # every digit of the widest numeric(1000, s): never rounded
+            return str(Decimal(text).normalize(context) + 0)
 
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return values.astype(np.float64)
+    def keys(self, fields: Fields, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if self.scaled:
+            return super().keys(fields, parsed)
+        from ..uniqueness import hash_texts
 
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
-        return bound
+        return hash_texts(list(parsed.extra["exact"]))
 
-    def _compare(self, values: Values, parsed: Parsed, bound: Decimal, lower: bool) -> np.ndarray:
-        approx = self.ordinal(values, parsed)
-        limit = float(bound)
-        ok = approx >= limit if lower else approx <= limit
-        near = np.flatnonzero(np.abs(approx - limit) <= 1e-9 * max(1.0, abs(limit)))
-        for i in near:  # floats cannot decide this close to the bound: exact decimals do
-            exact = Decimal(values[i])
-            ok[i] = exact >= bound if lower else exact <= bound
-        return ok
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
+        return bound * (10 ** self.scale)  # an exact Decimal
 
-    def at_least(self, values: Values, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
-        return self._compare(values, parsed, bound, lower=True)
+    def at_least(self, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
+        if not self.scaled:
+            return np.array([Decimal(t) >= bound for t in parsed.extra["exact"]], dtype=bool)
+        limit = min(max(math.ceil(self.bound_value(bound, clock)), -_INT64_REACH), _INT64_REACH)
+        return np.asarray(parsed.values >= limit)
 
-    def at_most(self, values: Values, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
-        return self._compare(values, parsed, bound, lower=False)
+    def at_most(self, parsed: Parsed, bound: Any, clock: Clock) -> np.ndarray:
+        if not self.scaled:
+            return np.array([Decimal(t) <= bound for t in parsed.extra["exact"]], dtype=bool)
+        limit = min(max(math.floor(self.bound_value(bound, clock)), -_INT64_REACH), _INT64_REACH)
+        return np.asarray(parsed.values <= limit)
 
 
 # real: round-to-nearest overflows at 2**128 - 2**103 and rounds to zero at or below 2**-150.
 _REAL_OVERFLOW = Fraction(2**128 - 2**103)
 _REAL_ZERO = Fraction(1, 2**150)
+# Exponents for which any literal of at most 24 characters is finite and not a non-zero that rounds to 0.
+_SAFE_EXPONENT = {True: (-20, 14), False: (-280, 280)}
+# Powers of ten that float32 (up to 1e10) and float64 (up to 1e22) hold exactly: Clinger's fast path.
+_POWERS: dict[Any, np.ndarray] = {np.float32: np.array([10.0**i for i in range(11)], dtype=np.float32),
+           np.float64: np.array([10.0**i for i in range(23)], dtype=np.float64)}
+_INT64_REACH = 2**63 - 1
 
 
 class FloatRule(TypeRule):
@@ -172,53 +184,61 @@ class FloatRule(TypeRule):
         self.pg = pg
         self.real = pg.base == "real"
         self.summary = "finite decimal number"
+        self.need_values = False  # set by rule_for when bounds or uniqueness need the value
 
-    def parse(self, values: Values) -> Parsed:
-        c = ascii_matrix(values, 33) if len(values) else None
-        if c is None:
-            return Parsed(self._exact(values))
-        ok = _plain_decimal(c)
-        rest = np.flatnonzero(~ok)
-        if len(rest):  # exponents and anything unusual: bulk float conversion, else the exact rule
-            ok[rest] = self._bulk(values[rest])
-        return Parsed(ok)
+    def parse(self, fields: Fields) -> Parsed:
+        shape = analyse(fields, exponent=True)
+        fast = shape.ok.copy()
+        has_exp = shape.exp_at < shape.lengths
+        exponent = np.zeros(len(fields), dtype=np.int64)
+        if has_exp.any():
+            e_sign = fields.byte(shape.exp_at + 1)
+            signed = (e_sign == 43) | (e_sign == 45)
+            count = np.where(has_exp, shape.lengths - shape.exp_at - 1 - signed, 0)
+            fast &= count <= 4
+            magnitude = digit_run(fields, shape.lengths, np.where(fast, count, 0)).astype(np.int64)
+            exponent = np.where(e_sign == 45, -magnitude, magnitude)
+            low, high = _SAFE_EXPONENT[self.real]
+            fast &= (exponent >= low) & (exponent <= high)
+        ok = fast.copy()
+        values = self._values(fields, shape, exponent, fast) if self.need_values else None
+        merge_exact(ok, values, np.flatnonzero(~fast), fields, self._exact)
+        return Parsed(ok, values)
 
-    def _bulk(self, values: Values) -> np.ndarray:
-        # Only [0-9.+-eE] and float() accepts every value <=> every value matches _FLOAT (float() also takes
-        # blanks, "_", "nan", "inf" and non-ASCII digits: none of them passes the character check).
-        c = ascii_matrix(values, 33)
-        if c is not None and not c[:, 32].any() and np.all(
-                is_digit(c) | (c == DOT) | (c == PLUS) | (c == MINUS) | ((c | 32) == 101) | (c == 0)):
-            try:
-                parsed = np.array(list(map(float, values)), dtype=np.float64)
-            except ValueError:
-                pass
-            else:
-                return self._in_range(values, parsed)
-        return self._exact(values)
+    def _values(self, fields: Fields, shape: Any, exponent: np.ndarray, fast: np.ndarray) -> np.ndarray:
+        """float4/float8 of each value: exact where mantissa and power of ten are exact (one IEEE rounding)."""
+        digits = shape.int_bytes + shape.frac_digits
+        simple = fast & (digits <= 19)
+        whole = digit_run(fields, shape.dot, np.where(simple, shape.int_bytes, 0))
+        frac = digit_run(fields, shape.exp_at, np.where(simple, shape.frac_digits, 0))
+        mantissa = whole * swar.POW10[np.where(simple, shape.frac_digits, 0)] + frac
+        power = exponent - shape.frac_digits
+        dtype, limit, reach = (np.float32, 2**24, 10) if self.real else (np.float64, 2**53, 22)
+        exact = simple & (mantissa <= np.uint64(limit)) & (np.abs(power) <= reach)
+        m = mantissa.astype(dtype)
+        scale = _POWERS[dtype][np.clip(np.abs(power), 0, reach)]
+        with np.errstate(over="ignore", under="ignore"):
+            number = np.where(power >= 0, m * scale, m / scale).astype(dtype)
+        number = np.where(shape.negative, -number, number)
+        values = np.where(exact, number.astype(np.float64), 0.0)
+        for i in np.flatnonzero(fast & ~exact):  # long mantissas, far exponents: rounded exactly
+            values[i] = self.value(fields.text(int(i)))
+        return values
 
-    def _exact(self, values: Values) -> np.ndarray:
-        out = fullmatch(_FLOAT, values)
-        idx = np.flatnonzero(out)
-        if len(idx):
-            parsed = np.array([float(v) for v in values[idx]], dtype=np.float64)
-            out[idx] = self._in_range(values[idx], parsed)
-        return out
-
-    def _in_range(self, values: Values, parsed: np.ndarray) -> np.ndarray:
+    def _exact(self, text: str) -> tuple[bool, float]:
         """Finite, no overflow, and not a non-zero literal that rounds to zero (PostgreSQL refuses those)."""
-        ok = np.isfinite(parsed)
+        if not _FLOAT.fullmatch(text):
+            return False, 0.0
+        number = float(text)  # correctly rounded: decides double exactly, and real away from its limits
         if self.real:
-            size = np.abs(parsed)
-            edge = np.flatnonzero(ok & ((size > 3.4e38) | ((size < 1e-44) & (size > 0)) | (parsed == 0)))
-            for i in edge:  # only near float32's limits: decide on the exact decimal value
-                exact = abs(Fraction(values[i]))
-                ok[i] = exact < _REAL_OVERFLOW and (exact == 0 or exact > _REAL_ZERO)
-            return ok
-        zero = np.flatnonzero(parsed == 0.0)
-        for i in zero:
-            ok[i] = not _mantissa_nonzero(values[i])
-        return ok
+            size = abs(number)
+            if size > 3.4e38 or size < 1e-44:
+                exact = abs(Fraction(text))
+                if exact >= _REAL_OVERFLOW or (exact != 0 and exact <= _REAL_ZERO):
+                    return False, 0.0
+        elif math.isinf(number) or (number == 0 and _mantissa_nonzero(text)):
+            return False, 0.0
+        return True, (self.value(text) if self.need_values else 0.0)
 
     def explain(self, value: str) -> str:
         if not _FLOAT.fullmatch(value):
@@ -229,59 +249,16 @@ class FloatRule(TypeRule):
         return f"finite number within {self.pg.base} range"
 
     def value(self, text: str) -> float:
-        return _nearest_float32(text) if self.real else float(text)
+        return nearest_float32(text) if self.real else float(text)
 
-    def _as_floats(self, values: Values) -> np.ndarray:
-        numbers = np.array(list(map(float, values)), dtype=np.float64)
-        if not self.real:
-            return numbers
-        # real via double: a double rounding can differ from strtof's by one step for literals within 2**-53 of
-        # a tie between two floats (bounds and uniqueness only, never the load); at the range's ends it could
-        # even overflow, so values there are rounded exactly.
-        with np.errstate(over="ignore"):
-            singles = numbers.astype(np.float32).astype(np.float64)
-        for i in np.flatnonzero(~np.isfinite(singles) | ((singles == 0) & (numbers != 0))):
-            singles[i] = _nearest_float32(values[i])
-        return singles
-
-    def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        bits = (self._as_floats(values) + 0.0).view(np.uint64)  # + 0.0: -0 and 0 are one value
+    def keys(self, fields: Fields, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        assert parsed.values is not None  # noqa: S101 - rule_for asks for values when a column is unique
+        bits = (parsed.values + 0.0).view(np.uint64)  # + 0.0: -0 and 0 are one value
         return bits, bits
 
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return self._as_floats(values)
-
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
-        return float(bound)
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
+        return bound  # already rounded once to the column's type (contract/build.py)
 
 
-def _plain_decimal(c: np.ndarray) -> np.ndarray:
-    """Sound, not complete: [+-]? digits with at most one '.', at least one digit, at most 32 characters.
-
-    Such a literal matches _FLOAT, is never out of range (|x| < 1e32, below float32's 3.4e38) and is
-    never a non-zero that rounds to 0 (|x| >= 1e-31), so no float conversion is needed.
-    """
-    first, body = c[:, 0], c[:, 1:]
-    digit = is_digit(c)
-    return ((c[:, 32] == 0) & np.all(is_digit(body) | (body == DOT) | (body == 0), axis=1) & digit.any(axis=1)
-            & ((first == PLUS) | (first == MINUS) | (first == DOT) | digit[:, 0])
-            & (np.count_nonzero(c == DOT, axis=1) <= 1))
-
-
-def _mantissa_nonzero(v: str) -> bool:
-    return any(ch in "123456789" for ch in re.split("[eE]", v, maxsplit=1)[0])
-
-
-def _nearest_float32(text: str) -> float:
-    """The float32 nearest to the decimal text (ties to even), computed exactly: what strtof returns."""
-    exact = Fraction(text)
-    if exact == 0:
-        return -0.0 if text.lstrip().startswith("-") else 0.0
-    with np.errstate(over="ignore"):
-        candidate = float(np.float32(float(exact)))  # within one float32 step of the answer
-    if math.isinf(candidate):
-        candidate = math.copysign(float(np.finfo(np.float32).max), candidate)
-    steps = [float(np.nextafter(np.float32(candidate), np.float32(d))) for d in (-math.inf, math.inf)]
-    steps = [f for f in steps if math.isfinite(f)]
-    best = min([candidate, *steps], key=lambda f: (abs(Fraction(f) - exact), int(np.float32(f).view(np.uint32)) & 1))
-    return best
+def _mantissa_nonzero(text: str) -> bool:
+    return any(ch in "123456789" for ch in re.split("[eE]", text, maxsplit=1)[0])

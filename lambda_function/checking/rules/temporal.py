@@ -4,6 +4,9 @@ date: YYYY-MM-DD, a real day, years 0001-9999. timestamp: the date, `T` or a spa
 :SS and 1-6 fraction digits (PostgreSQL keeps microseconds; a 7th digit would be rounded), no offset.
 timestamptz: the same with `Z` or an offset ±hh, ±hhmm or ±hh:mm up to ±15:59. Hours 00-23, seconds
 00-59 (PostgreSQL would roll 24:00 and :60 over into the next day or minute, not load them as written).
+
+The usual spellings (with seconds) are read from the bytes at fixed positions, eight at a time; the
+others (no seconds) by the exact rule.
 """
 
 from __future__ import annotations
@@ -14,39 +17,68 @@ from typing import Any
 
 import numpy as np
 
-from .base import Clock, Parsed, TypeRule
-from .vector import (
-    Values,
-    ascii_matrix,
-    calendar_ok,
-    codepoints,
-    date_number,
-    days_from_civil,
-    fullmatch,
-    is_digit,
-    number,
-)
+from ..fields import Fields
+from . import swar
+from .base import Clock, Parsed, TypeRule, merge_exact
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _OFFSET = r"(Z|[+-](?:0[0-9]|1[0-5])(?::?[0-5][0-9])?)"
 _CLOCK = r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-2][0-9]):([0-5][0-9])(?::([0-5][0-9])(?:\.([0-9]{1,6}))?)?"
 _TIMESTAMPTZ = re.compile(_CLOCK + _OFFSET)
 _TIMESTAMP = re.compile(_CLOCK)
-_TS_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = 1_000_000
-MINUS_DIGIT = ord("-") - 48  # zone characters are read as digit values (byte - 48)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+# Where the digits and separators of "YYYY-MM-DDTHH:MM:SS" sit in its first three words.
+_W0_DIGITS = swar.at(0) | swar.at(1) | swar.at(2) | swar.at(3) | swar.at(5) | swar.at(6)
+_W0_DASHES = swar.at(4) | swar.at(7)
+_W1_DIGITS = swar.at(0) | swar.at(1) | swar.at(3) | swar.at(4) | swar.at(6) | swar.at(7)
+
+
+def number(word: np.ndarray, first: int, count: int | np.ndarray) -> np.ndarray:
+    """The integer spelt by `count` digits starting at byte `first` of each word."""
+    count = np.asarray(count, dtype=np.uint64)
+    x = (word >> np.uint64(8 * first)) & swar.low_bytes(count)
+    x = (x << (np.uint64(64) - np.uint64(8) * count)) | (swar.rep(48) & swar.low_bytes(np.uint64(8) - count))
+    return swar.eight_digits(x).astype(np.int64)
+
+
+def calendar_ok(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """A real proleptic Gregorian day, years 1-9999."""
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    m_ok = (m >= 1) & (m <= 12)
+    dim = _DAYS_IN_MONTH[np.where(m_ok, m, 0)] + ((m == 2) & leap)
+    return (y >= 1) & m_ok & (d >= 1) & (d <= dim)
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (Howard Hinnant's algorithm, vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146_097 + doe - 719_468
+
+
+def _date_words(fields: Fields) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(shape ok, year, month, day, the second word) of "YYYY-MM-DD" at each field's start."""
+    w0, w1 = fields.word(0), fields.word(1)
+    ok = ((swar.digits(w0) & _W0_DIGITS) == _W0_DIGITS) & ((swar.equal(w0, 45) & _W0_DASHES) == _W0_DASHES)
+    ok &= (swar.digits(w1) & (swar.at(0) | swar.at(1))) == (swar.at(0) | swar.at(1))
+    y, m, d = number(w0, 0, 4), number(w0, 5, 2), number(w1, 0, 2)
+    return ok & calendar_ok(y, m, d), y, m, d, w1
 
 
 class DateRule(TypeRule):
     summary = "date YYYY-MM-DD"
 
-    def parse(self, values: Values) -> Parsed:
-        cp = codepoints(values, 11)
-        ok = (cp[:, 10] == 0) & calendar_ok(cp)
-        day = np.where(ok, date_number(cp), 0)
-        u = day.view(np.uint64)
-        return Parsed(ok, keys=(u, u), extra={"day": day})
+    def parse(self, fields: Fields) -> Parsed:
+        ok, y, m, d, _ = _date_words(fields)
+        ok &= fields.lengths == 10
+        values = np.where(ok, y * 10_000 + m * 100 + d, 0)
+        return Parsed(ok, values)
 
     def explain(self, value: str) -> str:
         if not _DATE.fullmatch(value):
@@ -56,10 +88,7 @@ class DateRule(TypeRule):
     def value(self, text: str) -> date:
         return date.fromisoformat(text)
 
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        return parsed.extra["day"]
-
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
         day = clock.today if bound == "today" else bound
         return day.year * 10_000 + day.month * 100 + day.day
 
@@ -72,64 +101,60 @@ class TimestampRule(TypeRule):
         self.zoned = zoned
         self._pattern = _TIMESTAMPTZ if zoned else _TIMESTAMP
         self.summary = "ISO 8601 timestamp with offset or Z" if zoned else "ISO 8601 timestamp without offset"
+        self.need_values = False  # set by rule_for when bounds or uniqueness need the instant
 
-    def parse(self, values: Values) -> Parsed:
-        c = ascii_matrix(values, 33)
-        if c is None:
-            return Parsed(self._exact(values), extra={"common": np.zeros(len(values), dtype=bool)})
-        ok, zone_at, offset = self._common(c)
-        shaped = ok.copy()
-        rest = np.flatnonzero(~ok)
-        if len(rest):  # other spellings (no seconds, ±hh, ±hhmm) and bad values: the exact rule decides
-            ok[rest] = self._exact(values[rest])
-        # what the instant needs, kept for bounds and uniqueness (computed only if a column has them)
-        return Parsed(ok, extra={"common": shaped, "c": c, "zone_at": zone_at, "offset": offset})
-
-    def _common(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sound, not complete: YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}] then Z/±hh:mm (zoned) or the end.
-
-        Returns (ok, where the zone starts, whether it is a numeric offset)."""
-        d = is_digit(c)
-        length = np.count_nonzero(c, axis=1)
-        ok = (d[:, _TS_DIGITS].all(axis=1) & (c[:, 4] == 45) & (c[:, 7] == 45) & ((c[:, 10] == 84) | (c[:, 10] == 32))
-              & (c[:, 13] == 58) & (c[:, 16] == 58) & (c[:, 11] <= 50) & (c[:, 14] <= 53) & (c[:, 17] <= 53))
-        dot = c[:, 19] == 46
-        fraction, run = np.zeros(len(c), dtype=np.int64), dot.copy()
-        for i in range(20, 27):  # digits right after the dot (7 = too many)
-            run &= d[:, i]
-            fraction += run
+    def parse(self, fields: Fields) -> Parsed:
+        length = fields.lengths
+        ok, y, mo, d, w1 = _date_words(fields)
+        w2 = fields.word(2)
+        tee = swar.equal(w1, 84) | swar.equal(w1, 32)
+        ok &= ((swar.digits(w1) & _W1_DIGITS) == _W1_DIGITS) & ((tee & swar.at(2)) != 0)
+        ok &= (swar.equal(w1, 58) & swar.at(5)) != 0
+        ok &= ((swar.equal(w2, 58) & swar.at(0)) != 0) & ((swar.digits(w2) & (swar.at(1) | swar.at(2)))
+                                                           == (swar.at(1) | swar.at(2)))
+        h, mi, s = number(w1, 3, 2), number(w1, 6, 2), number(w2, 1, 2)
+        ok &= (h <= 23) & (mi <= 59) & (s <= 59) & (length >= 19)
+        tail = fields.src.load(fields.start + 19) & swar.low_bytes(np.clip(length - 19, 0, 8))
+        dot = (tail & np.uint64(0xFF)) == 46
+        after = ~swar.digits(tail) & swar.FLAGS & ~swar.at(0)
+        fraction = np.where(dot, swar.first(after) - 1, 0)
         ok &= ~dot | ((fraction >= 1) & (fraction <= 6))
         zone_at = np.where(dot, 20 + fraction, 19)
+        zone_len = length - zone_at
+        offset = np.zeros(len(fields), dtype=np.int64)
         if self.zoned:
-            z = np.take_along_axis(c, np.minimum(zone_at[:, None] + np.arange(6), 32), axis=1)
-            utc = (z[:, 0] == 90) & (length == zone_at + 1)
-            offset = (((z[:, 0] == 43) | (z[:, 0] == 45)) & (length == zone_at + 6) & (z[:, 3] == 58)
-                      & ((z[:, 1] == 48) & is_digit(z[:, 2]) | (z[:, 1] == 49) & (z[:, 2] >= 48) & (z[:, 2] <= 53))
-                      & (z[:, 4] >= 48) & (z[:, 4] <= 53) & is_digit(z[:, 5]))
-            ok &= utc | offset
+            zone = fields.src.load(fields.start + zone_at) & swar.low_bytes(np.clip(zone_len, 0, 8))
+            first = (zone & np.uint64(0xFF)).astype(np.int64)
+            utc = (zone_len == 1) & (first == 90)
+            sign = (first == 43) | (first == 45)
+            hh, mm_at = number(zone, 1, 2), np.where(zone_len == 6, 4, 3)
+            mm = np.where(zone_len > 3, _two_digits_at(zone, mm_at), 0)
+            digits = swar.digits(zone)
+            shape = ((zone_len == 3) & ((digits & (swar.at(1) | swar.at(2))) == (swar.at(1) | swar.at(2))))
+            shape |= (zone_len == 5) & ((digits & _OFFSET4) == _OFFSET4)
+            shape |= (zone_len == 6) & ((digits & _OFFSET5) == _OFFSET5) & ((swar.equal(zone, 58) & swar.at(3)) != 0)
+            ok &= utc | (sign & shape & (hh <= 15) & (mm <= 59))
+            offset = np.where(sign & ~utc, np.where(first == 45, -1, 1) * (hh * 60 + mm), 0)
         else:
-            ok &= length == zone_at
-            offset = np.zeros(len(c), dtype=bool)
-        return ok & calendar_ok(c) & (number(c, 11, 13) <= 23), zone_at, offset
+            ok &= zone_len == 0
+        parsed = Parsed(ok.copy())
+        if self.need_values:
+            micro = number(tail, 1, np.clip(fraction, 0, 6)) * swar.POW10[6 - np.clip(fraction, 0, 6)].astype(np.int64)
+            seconds = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset) * 60 + s
+            parsed.values = np.where(ok, seconds * US + np.where(dot, micro, 0), 0)
+        no_seconds = (swar.equal(w2, 58) & swar.at(0)) == 0  # HH:MM without seconds: the exact rule decides
+        rest = np.flatnonzero(~ok & no_seconds & (length >= 16) & (length <= 22))
+        merge_exact(parsed.ok, parsed.values, rest, fields, self._exact)
+        return parsed
 
-    @staticmethod
-    def _common_micros(c: np.ndarray, zone_at: np.ndarray, offset: np.ndarray) -> np.ndarray:
-        """Microseconds since 1970-01-01 UTC of values in the common shape (garbage elsewhere)."""
-        frac_us = np.zeros(len(c), dtype=np.int64)
-        for i in range(20, 26):  # up to six digits after the dot, zero-padded to microseconds
-            digit = np.where(i < zone_at, c[:, i].astype(np.int64) - 48, 0)
-            frac_us = frac_us * 10 + digit
-        days = days_from_civil(number(c, 0, 4), number(c, 5, 7), number(c, 8, 10))
-        seconds = ((days * 24 + number(c, 11, 13)) * 60 + number(c, 14, 16)) * 60 + number(c, 17, 19)
-        z = np.take_along_axis(c, np.minimum(zone_at[:, None] + np.arange(6), 32), axis=1).astype(np.int64) - 48
-        minutes = (z[:, 1] * 10 + z[:, 2]) * 60 + z[:, 4] * 10 + z[:, 5]
-        sign = np.where(z[:, 0] == MINUS_DIGIT, -1, 1)
-        return seconds * US + frac_us - np.where(offset, sign * minutes * 60 * US, 0)
-
-    def _exact(self, values: Values) -> np.ndarray:
-        shape = fullmatch(self._pattern, values)
-        cp = codepoints(values, 14)
-        return shape & calendar_ok(cp) & (number(cp, 11, 13) <= 23)
+    def _exact(self, text: str) -> tuple[bool, int]:
+        m = self._pattern.fullmatch(text)
+        if m is None:
+            return False, 0
+        y, mo, d, h = (int(g) for g in m.groups()[:4])
+        if not calendar_ok(np.array([y]), np.array([mo]), np.array([d]))[0] or h > 23:
+            return False, 0
+        return True, self._micros(self.value(text))
 
     def explain(self, value: str) -> str:
         if not self.zoned and _TIMESTAMPTZ.fullmatch(value):
@@ -159,20 +184,17 @@ class TimestampRule(TypeRule):
             moment = moment.replace(tzinfo=UTC)
         return (moment - _EPOCH) // timedelta(microseconds=1)
 
-    def ordinal(self, values: Values, parsed: Parsed) -> np.ndarray:
-        common, extra = parsed.extra["common"], parsed.extra
-        micros = (self._common_micros(extra["c"], extra["zone_at"], extra["offset"]) if "c" in extra
-                  else np.zeros(len(values), dtype=np.int64))
-        for i in np.flatnonzero(~common):
-            micros[i] = self._micros(self.value(values[i]))
-        return micros
-
-    def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        u = self.ordinal(values, parsed).view(np.uint64)
-        return u, u
-
-    def bound_ordinal(self, bound: Any, clock: Clock) -> Any:
+    def bound_value(self, bound: Any, clock: Clock) -> Any:
         return self._micros(clock.now if bound == "now" else bound)
 
     def bound_text(self, bound: Any) -> str:
         return "now (UTC)" if bound == "now" else bound.isoformat()
+
+
+_OFFSET4 = swar.at(1) | swar.at(2) | swar.at(3) | swar.at(4)
+_OFFSET5 = swar.at(1) | swar.at(2) | swar.at(4) | swar.at(5)
+
+
+def _two_digits_at(word: np.ndarray, first: np.ndarray) -> np.ndarray:
+    shifted = word >> (np.uint64(8) * first.astype(np.uint64))
+    return number(shifted, 0, 2)

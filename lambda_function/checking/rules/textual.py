@@ -1,26 +1,27 @@
 """text, varchar(n), char(n), boolean and uuid.
 
-Text loads as written: any Unicode without NUL (the block checks refuse NUL). varchar(n) holds at most
-n characters and char(n) exactly n, so PostgreSQL neither truncates (it silently cuts trailing spaces
-past n) nor pads. boolean is `true`/`false` in any case; uuid the canonical 8-4-4-4-12 hex form in any case.
+Text loads as written: any character the file's encoding defines, without NUL (the structure checks
+refuse NUL). varchar(n) holds at most n characters and char(n) exactly n, so PostgreSQL neither
+truncates (it silently cuts trailing spaces past n) nor pads. boolean accepts the column's spellings in
+any case (default `true`/`false`), each one PostgreSQL's boolean input reads as that value; uuid the
+canonical 8-4-4-4-12 hex form in any case.
 """
 
 from __future__ import annotations
 
 import uuid as uuid_module
-from itertools import product
 from typing import Any
 
 import numpy as np
 
 from ...contract.pgtypes import PgType
-from .base import Parsed, TypeRule, text_keys
-from .vector import Values, ascii_matrix, codepoints, is_digit, member_of
+from ..fields import Fields
+from . import swar
+from .base import Parsed, TypeRule
 
-_BOOLEANS = frozenset("".join(p) for word in ("true", "false") for p in product(*((c, c.upper()) for c in word)))
-_UUID_HYPHENS = [8, 13, 18, 23]
-_UUID_HEX_COLS = [i for i in range(36) if i not in _UUID_HYPHENS]
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+# What PostgreSQL's boolean input reads as true and as false (any case); a contract may choose among them.
+TRUE_SPELLINGS = ("true", "t", "yes", "y", "on", "1")
+FALSE_SPELLINGS = ("false", "f", "no", "n", "off", "0")
 
 
 class TextRule(TypeRule):
@@ -30,63 +31,85 @@ class TextRule(TypeRule):
         self.pg = pg
         self.summary = "" if pg.base == "text" else str(pg)
 
-    def parse(self, values: Values) -> Parsed:
-        return Parsed(np.ones(len(values), dtype=bool))
+    def parse(self, fields: Fields) -> Parsed:
+        return Parsed(np.ones(len(fields), dtype=bool))
+
+
+def _spelling_words(spelling: str) -> tuple[np.uint64, np.uint64]:
+    """(the spelling in lower case as a word, the bits that make an ASCII letter lower case at its letters)."""
+    word = int.from_bytes(spelling.lower().encode("ascii"), "little")
+    case = int.from_bytes(bytes(0x20 if c.isalpha() else 0 for c in spelling), "little")
+    return np.uint64(word), np.uint64(case)
 
 
 class BooleanRule(TypeRule):
-    summary = "true or false (any case)"
+    def __init__(self, true_values: tuple[str, ...] = ("true",), false_values: tuple[str, ...] = ("false",)) -> None:
+        self.true_values, self.false_values = true_values, false_values
+        words = [*true_values, *false_values]
+        shown = " or ".join(["/".join(true_values), "/".join(false_values)])
+        self.summary = f"{shown} (any case)"
+        self._spellings = [(len(s), *_spelling_words(s), s in true_values) for s in words]
+        self._lookup = {s.lower(): s in true_values for s in words}
 
-    def parse(self, values: Values) -> Parsed:
-        return Parsed(member_of(values, _BOOLEANS))
+    def parse(self, fields: Fields) -> Parsed:
+        length = fields.lengths
+        word = fields.word(0)
+        ok = np.zeros(len(fields), dtype=bool)
+        value = np.zeros(len(fields), dtype=np.int64)
+        for size, lower, case, truth in self._spellings:
+            hit = (length == size) & ((word | case) == lower)
+            ok |= hit
+            if truth:
+                value[hit] = 1
+        return Parsed(ok, value)
 
     def value(self, text: str) -> bool:
-        return text.lower() == "true"
-
-    def keys(self, values: Values, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        return text_keys(values, casefold=True)
+        return self._lookup[text.lower()]
 
 
 class UuidRule(TypeRule):
     summary = "UUID (8-4-4-4-12 hex digits)"
 
-    def parse(self, values: Values) -> Parsed:
-        ok, hi, lo = uuid_values(values)
-        with np.errstate(over="ignore"):
-            keys = (hi ^ (lo * _MIX), lo)
-        return Parsed(ok, keys=keys)
+    def parse(self, fields: Fields) -> Parsed:
+        ok, hi, lo = uuid_words(fields)
+        return Parsed(ok, keys=(hi, lo))
 
     def value(self, text: str) -> Any:
         return uuid_module.UUID(text)
 
 
-def uuid_values(values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ok, high, low): canonical 8-4-4-4-12 hex UUIDs in any case, as two 64-bit halves."""
-    c = ascii_matrix(values, 37)
-    if c is None:  # a non-ASCII value is never a UUID; the exact path says which
-        return _uuid_values_exact(values)
-    h = c[:, _UUID_HEX_COLS]
-    digit, lower = is_digit(h), (h | 32) - 97  # letters a-f -> 0..5 (uint8 wraps the rest high)
-    ok = (c[:, 36] == 0) & np.all(c[:, _UUID_HYPHENS] == 45, axis=1) & np.all(digit | (lower <= 5), axis=1)
-    nibble = (h & 15) + 9 * (h >> 6)  # '0'-'9' -> 0-9, 'a'-'f' and 'A'-'F' -> 10-15 (valid hex only)
-    # two nibbles per byte, then the 16 bytes read as two big-endian 64-bit words (garbage where not ok)
-    packed = np.ascontiguousarray((nibble[:, 0::2] << 4) | (nibble[:, 1::2] & 15))
-    halves = packed.view(">u8").astype(np.uint64)
-    return ok, np.ascontiguousarray(halves[:, 0]), np.ascontiguousarray(halves[:, 1])
+# Hyphens at 8, 13, 18 and 23: bytes 0 and 5 of the second word, 2 and 7 of the third.
+_HYPHENS = (0, swar.at(0) | swar.at(5), swar.at(2) | swar.at(7), 0, 0)
+_LAST = swar.at(0) | swar.at(1) | swar.at(2) | swar.at(3)
+_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
 
 
-def _uuid_values_exact(values: Values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cp = codepoints(values, 37)
-    h = cp[:, _UUID_HEX_COLS].astype(np.int64)
-    lower = h | 0x20
-    digit = (h >= 48) & (h <= 57)
-    letter = (lower >= 97) & (lower <= 102)
-    ok = (cp[:, 36] == 0) & np.all(cp[:, _UUID_HYPHENS] == 45, axis=1) & np.all(digit | letter, axis=1)
-    nibble = np.where(digit, h - 48, lower - 87).astype(np.uint64)
-    hi = np.zeros(len(values), dtype=np.uint64)
-    lo = np.zeros(len(values), dtype=np.uint64)
-    for i in range(16):
-        hi = (hi << np.uint64(4)) | nibble[:, i]
-        lo = (lo << np.uint64(4)) | nibble[:, 16 + i]
-    return ok, hi, lo
+def _packed(x: np.ndarray, hyphens: int | np.uint64) -> np.ndarray:
+    """The hex digits of a word as nibbles, byte i's at nibble i (hyphen bytes give 0): 32 bits."""
+    drop = np.uint64(int(hyphens)) * np.uint64(0xFF)
+    nibble = ((x & _NIBBLES) + ((x >> np.uint64(6)) & np.uint64(0x0101010101010101)) * np.uint64(9)) & ~drop
+    y = (nibble | (nibble >> np.uint64(4))) & np.uint64(0x00FF00FF00FF00FF)
+    y = (y | (y >> np.uint64(8))) & np.uint64(0x0000FFFF0000FFFF)
+    return (y | (y >> np.uint64(16))) & np.uint64(0xFFFFFFFF)
 
+
+def uuid_words(fields: Fields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ok, high, low): canonical 8-4-4-4-12 hex UUIDs in any case, as 128 bits (equal exactly for equal UUIDs)."""
+    ok = (fields.lengths == 36).copy()
+    if fields.escaped is not None:
+        ok &= ~fields.escaped
+    parts = []
+    for k in range(5):
+        w = fields.word(k)
+        hyphens = _HYPHENS[k]
+        want = (_LAST if k == 4 else swar.FLAGS) & ~np.uint64(hyphens)
+        ok &= (swar.hex_digits(w) & want) == want
+        if hyphens:
+            ok &= (swar.equal(w, 45) & np.uint64(hyphens)) == np.uint64(hyphens)
+        parts.append(_packed(w, hyphens))
+    p0, p1, p2, p3, p4 = parts
+    # the last group's four digits fill the four nibbles the hyphens left empty in the middle words
+    p1 = p1 | (p4 & np.uint64(0xF)) | (((p4 >> np.uint64(4)) & np.uint64(0xF)) << np.uint64(20))
+    p2 = p2 | (((p4 >> np.uint64(8)) & np.uint64(0xF)) << np.uint64(8)) | (((p4 >> np.uint64(12)) & np.uint64(0xF))
+                                                                        << np.uint64(28))
+    return ok, (p0 << np.uint64(32)) | p1, (p2 << np.uint64(32)) | p3

@@ -60,6 +60,7 @@ def report() -> BenchReport:
     }
     r.vmhwm_small_mb, r.vmhwm_mb = [200.0, 202.0], [240.0, 250.0]
     r.import_seconds = [0.5, 0.7]
+    r.columns, r.check_seconds = 7, [0.007, 0.014, 0.021]
     r.loads = [0.2, 0.4, 0.3]
     r.machine = {"nproc": 2, "cpu": "Test CPU", "memory_gb": 8.0}
     return r
@@ -91,6 +92,8 @@ def test_json_shape() -> None:
     assert data["memory"]["growth_mb"] == 44.0
     assert data["memory"]["vmhwm_mb"]["median"] == 245.0
     assert data["import_seconds"]["median"] == 0.6
+    assert data["columns"] == 7
+    assert data["checks"]["us_per_cell"] == 2.0  # 0.014 s for 1,000 rows x 7 columns
     assert data["load_average"]["max"] == 0.4
 
 
@@ -107,11 +110,13 @@ def test_people_get_a_table_and_summary_lines() -> None:
     assert table.row_count == 4
     text = "\n".join(summary_lines(report()))
     assert "handler / ideal: 0.80" in text and "growth 44 MB" in text and "Test CPU" in text
+    assert "2.000 µs per cell" in text
 
 
 def test_plan_has_one_step_per_measurement() -> None:
     steps = plan_steps(BenchOptions(rows=1000, repeat=3))
-    assert len(steps) == 1 + 3 * 5
+    assert len(steps) == 1 + 3 * 5 + 3  # files, five measurements a repeat, then the import time
+    assert len(plan_steps(BenchOptions(tables=("test", "orders"), rows=1000, repeat=2))) == 2 * (1 + 2 * 5) + 2
     assert BenchOptions(rows=1000).small_rows == 100
     assert BenchOptions(rows=1_000_000).naive_size == 200_000
     assert BenchOptions(rows=5000).naive_size == 5000

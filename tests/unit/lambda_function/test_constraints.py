@@ -226,8 +226,9 @@ def test_today_and_now_default_to_this_moment_in_utc(every):
 def test_pattern_check_is_pythons_fullmatch_also_on_its_vectorised_path(pattern, texts):
     import re
 
+    from lambda_function.checking.fields import Fields
     from lambda_function.checking.rules.constraints import Pattern
 
-    got = Pattern(pattern, None).check(np.array(texts, dtype=object), None)  # type: ignore[arg-type]
+    got = Pattern(pattern, None).check(Fields.of_texts(texts), None)  # type: ignore[arg-type]
 
     assert got.tolist() == [re.fullmatch(pattern, t) is not None for t in texts]

@@ -122,6 +122,22 @@ BROKEN = [
     ("not a mapping", "- a\n- b\n", "orders.yaml: must be a YAML mapping"),
     ("type of a value", ORDERS.replace("mode: upsert", "mode: [upsert]"), "orders.yaml: mode: must be one of"),
     ("allow_empty", ORDERS + "allow_empty: maybe\n", "orders.yaml: allow_empty: must be true or false, got 'maybe'"),
+    ("encoding", ORDERS + "dialect: {encoding: utf-16}\n",
+     "orders.yaml: dialect.encoding: unknown encoding 'utf-16' (known: utf-8, windows-1252, latin-1, iso-8859-15)"),
+    ("marker with the delimiter", ORDERS + "dialect: {delimiter: ';', missing: 'n;a'}\n",
+     "orders.yaml: dialect.missing: 'n;a' contains the delimiter: COPY could not tell it from the data"),
+    ("marker with a quote", ORDERS + "dialect: {missing: 'N\"A'}\n",
+     "orders.yaml: dialect.missing: 'N\"A' contains a quote"),
+    ("boolean spelling", ORDERS.replace("{type: text, enum", "{type: boolean, true_values: [yep], enum"),
+     "orders.yaml: columns.status.true_values[0]: 'yep' is not a spelling PostgreSQL reads as true "
+     "(choose from true, t, yes, y, on, 1)"),
+    ("false as true", ORDERS.replace("{type: text, enum", "{type: boolean, true_values: ['0'], enum"),
+     "orders.yaml: columns.status.true_values[0]: '0' is not a spelling PostgreSQL reads as true"),
+    ("spellings on text", ORDERS.replace("{type: text, enum", "{type: text, false_values: ['no'], enum"),
+     "orders.yaml: columns.status.false_values: applies to boolean columns, not text"),
+    ("marker is a spelling", ORDERS.replace("{type: text, enum: [queued, running, done]}",
+                                            "{type: boolean, false_values: ['0', n]}") + "dialect: {missing: N}\n",
+     "orders.yaml: dialect.missing: 'N' is also a spelling of boolean column status"),
 ]
 
 

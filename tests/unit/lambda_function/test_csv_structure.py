@@ -121,7 +121,7 @@ def test_trailing_blank_lines_are_tolerated_when_the_last_read_fills_a_block():
 def test_missing_header_column_is_named():
     data = b"user_id,full_name,country_code,signup_date,is_active\n1,Ada,GB,2024-01-15,true\n"
 
-    assert validate(data).errors == [RowError(None, "email", None, "required column present in the header")]
+    assert validate(data).errors == [RowError(None, "email", None, "required column missing from the header")]
 
 
 def test_extra_header_column_is_named():
@@ -165,7 +165,7 @@ def test_a_header_name_that_differs_invisibly_says_how(written, how):
     unknown = [e for e in result.errors if e.value is not None]
     assert len(unknown) == 1 and unknown[0].rule.startswith("a column of the table: ")
     assert unknown[0].rule.endswith(f"is 'email' {how}")
-    assert RowError(None, "email", None, "required column present in the header") in result.errors
+    assert RowError(None, "email", None, "required column missing from the header") in result.errors
 
 
 def test_a_near_miss_header_name_gets_a_did_you_mean():

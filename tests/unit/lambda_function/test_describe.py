@@ -38,3 +38,15 @@ def test_example_contract_lists_every_column():
 
     assert [line.name for line in column_lines(orders)] == list(orders.column_names)
     assert "delimiter ';'" in headline(orders) and "upsert" in headline(orders)
+
+
+def test_a_real_world_dialect_and_boolean_spellings_are_said(tmp_path):
+    (tmp_path / "i.yaml").write_text("file: i.csv\ntable: i\nmode: append\n"
+                                     "dialect: {missing: NA, encoding: windows-1252}\n"
+                                     "columns:\n  ok: {type: boolean, true_values: ['1', Y], false_values: ['0', N]}\n")
+    contract = load_contracts(tmp_path).find("i.csv")
+
+    [line] = column_lines(contract)
+
+    assert headline(contract) == "i.csv (or .gz) → i (append, missing values written 'NA', windows-1252)"
+    assert line.accepts == "1/y or 0/n (any case)"

@@ -11,6 +11,7 @@ import pytest
 from lambda_function.contract import ContractError, load_contracts
 from lambda_function.contract.describe import headline
 from lambda_function.contract.fingerprint import canonical, contract_fingerprint
+from lambda_function.contract.model import WrittenFloat
 
 BASE = """# flights as delivered every day
 file: flights.csv
@@ -60,6 +61,7 @@ def test_the_file_the_contract_lives_in_does_not_change_it(tmp_path: Path) -> No
     lambda t: t.replace("mode: append", "mode: upsert\nprimary_key: [flight_id]"),
     lambda t: t + "  delayed: {type: boolean, required: false}\n",
     lambda t: t.replace("maximum: 999.9", "maximum: 999.8"),
+    lambda t: t.replace("maximum: 999.9", "maximum: 999.90000000000000001"),  # the same float, another bound
 ])
 def test_what_decides_a_verdict_changes_it(tmp_path: Path, edit) -> None:
     assert _fingerprint(tmp_path, edit(BASE)) != _fingerprint(tmp_path, BASE)
@@ -81,6 +83,7 @@ def test_every_field_counts_also_ones_added_later() -> None:
     assert canonical(Later("a.yaml", Dialect(), Decimal("0.10"))) == {
         "dialect": {"missing": "", "values": ["t", "yes"]}, "bound": "decimal:0.10"}
     assert canonical(Later("a", Dialect("NA"), Decimal(1))) != canonical(Later("a", Dialect(), Decimal(1)))
+    assert canonical(WrittenFloat.of(0.1, "0.10")) == "written:0.10"  # a bound keeps the text it was written as
 
 
 def test_evolve_defaults_to_safe_and_none_is_shown(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def test_values_are_cut_to_80_characters(value, shown):
 
 def test_redact_values_replaces_each_value_by_its_length():
     body = body_of(failed(RowError(3, "email", "ada.lovelace@example.com", "unique in the file ignoring case"),
-                          RowError(None, "email", None, "required column present in the header")), redact=True)
+                          RowError(None, "email", None, "required column missing from the header")), redact=True)
 
     first, second = body["errors"]
     assert "ada" not in json.dumps(body)
@@ -140,7 +140,7 @@ def test_failed_body_keeps_an_entry_even_when_a_header_name_is_huge():
     (Outcome(Status.FAILED, "b", "users.csv", "users", "replace",
              errors=[RowError(None, None, None, "file is empty")]), "users.csv -> users: FAILED, 1 error"),
     (Outcome(Status.FAILED, "b", "users.csv", "users", "replace",
-             errors=[RowError(None, "email", None, "required column present in the header")]),
+             errors=[RowError(None, "email", None, "required column missing from the header")]),
      "users.csv -> users: FAILED, 1 error (email)"),
     (Outcome(Status.REJECTED, "b", "drop/orders.csv"), "orders.csv: REJECTED, not a whitelisted file"),
     (Outcome(Status.SKIPPED, "b", "users.csv", "users", "replace"), "users.csv -> users: SKIPPED, already loaded"),
