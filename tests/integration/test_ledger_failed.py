@@ -106,6 +106,21 @@ def test_a_clash_with_loaded_rows_is_not_recorded_so_the_same_file_loads_once_th
     assert (retried["status"], retried["rows_loaded"]) == ("SUCCEEDED", 5)
 
 
+def test_a_key_repeated_within_the_file_is_the_files_own_fault_and_recorded(client: IngestClient, make_csv):
+    client.ingest("one/test.csv", make_csv("test", rows=5, seed=82).data)  # rows in the table: keys looked up
+    lines = make_csv("test", rows=5, seed=83).data.decode().splitlines()
+    lines[3] = lines[1]  # data row 3 repeats data row 1 (found by the second pass: the first leaves it to the index)
+    put = client.upload("two/test.csv", ("\n".join(lines) + "\n").encode())
+    client.real_events()
+    event = client.s3_event("two/test.csv", put["ETag"])
+
+    failed = client.invoke(event)["outcomes"][0]
+    again = client.invoke(event)["outcomes"][0]
+
+    assert failed["status"] == "FAILED" and {e["row"] for e in failed["errors"]} == {3}
+    assert (again["status"], again["reason"]) == ("SKIPPED", "already FAILED under this contract")
+
+
 def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(client: IngestClient):
     old = client.upload("old/users.csv", _users("1,a@b.co,A,GB,2020-01-01,true"))
     client.real_events()
