@@ -36,8 +36,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scenarios": ("harness.cli.scenarios", "Run the scenario catalogue end to end; exit 1 when any scenario fails."),
     "demo": ("harness.cli.scenarios", "A throwaway embedded stack, a few representative uploads, what happened, "
                                       "where to look next."),
-    "bench": ("harness.cli.bench", "Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: "
-                                   "rows/s, ratios, memory, import."),
+    "bench": ("harness.cli.bench", "Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack, for "
+                                   "each contract: rows/s, ratios, CPU of the checks per cell, memory; and the "
+                                   "handler's import time."),
     "package": ("harness.cli.package", "Build lambda_function.zip (our package + manylinux wheels, minus what "
                                        "Lambda provides) and size-check it."),
 }
