@@ -117,8 +117,9 @@ def apply(
                 console.print(f"[green]applied[/] {escape(statement)}")
         except (PlanError, psycopg.Error) as exc:
             problems += 1
-            console.print(f"[red]not applied[/] to {table_plan.contract.table}: "
-                          f"{escape(str(exc).splitlines()[0])}")
+            detail = getattr(getattr(exc, "diag", None), "message_detail", None)
+            console.print(f"[red]not applied[/] to {table_plan.contract.table} (nothing of it): "
+                          f"{escape(str(exc).splitlines()[0])}" + (f" ({escape(detail)})" if detail else ""))
     conn.close()
     for difference in refused:
         console.print(f"[red]refused[/] (breaking) {difference.column or 'primary key'}: a person decides and runs "

@@ -117,3 +117,22 @@ def test_a_new_table_needs_nothing_and_a_missing_stack_is_a_usage_error(stack, t
     code, out = run("contract", "plan", "--contracts", other, "--state-dir", str(directory))
     assert code == 0 and "no table yet: the first load creates it" in out
     assert run("contract", "plan", "--contracts", other, "--state-dir", str(tmp_path / "none"))[0] == 2
+
+
+def test_apply_that_postgresql_refuses_changes_nothing_of_that_table(stack) -> None:
+    directory, info, root = stack
+    engine = sa.create_engine(info.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE twice (flight_id bigint NOT NULL, carrier varchar(2) NOT NULL)"))
+        conn.execute(sa.text("INSERT INTO twice VALUES (6, 'AA'), (6, 'AA')"))
+    keyed = contracts(root, "twice", CHANGED.replace("flights", "twice"))
+
+    code, out = run("contract", "apply", "--contracts", keyed, "--state-dir", str(directory), "--yes")
+
+    assert code == 1
+    assert 'not applied to twice (nothing of it): could not create unique index "twice_pkey" (Key (flight_id)=(6) ' \
+           'is duplicated.)' in out
+    with engine.connect() as conn:  # the ADD COLUMN before it was rolled back with it
+        assert conn.execute(sa.text("SELECT count(*) FROM information_schema.columns WHERE table_name = 'twice' "
+                                    "AND column_name = 'delayed'")).scalar_one() == 0
+    engine.dispose()
