@@ -41,16 +41,32 @@ class FileRejected(Exception):
     """The file is unusable; carries the errors that make the outcome FAILED.
 
     `rows_rejected` and `error_count` are what the whole file held when known (the list may be capped).
+    `final`: the verdict rests on the file and its contract alone, so the ledger records it and a redelivery
+    under the same contract is SKIPPED. False when it rests on more (rows or constraints of the table: a key
+    already loaded, a row PostgreSQL refused), which may change: then a redelivery is judged again.
     """
 
     def __init__(self, errors: list[RowError], *, rows_rejected: int | None = None,
-                 error_count: int | None = None) -> None:
+                 error_count: int | None = None, final: bool = True) -> None:
         if not errors:
             raise ValueError("FileRejected needs at least one error")
         super().__init__(errors[0].rule)
         self.errors = errors
         self.rows_rejected = rows_rejected if rows_rejected is not None else len({e.row for e in errors if e.row})
         self.error_count = max(error_count or 0, len(errors))
+        self.final = final
+
+
+class SchemaDrift(FileRejected):
+    """The table differs from its contract in a way the load may not change (README, "Schema changes").
+
+    The verdict rests on the table's definition, kept as `table_fingerprint` beside the FAILED ledger entry: a
+    redelivery is SKIPPED while contract and table stay as they were, and judged again once either changed.
+    """
+
+    def __init__(self, errors: list[RowError], *, table_fingerprint: str) -> None:
+        super().__init__(errors, rows_rejected=0)
+        self.table_fingerprint = table_fingerprint
 
 
 class StaleObject(Exception):

@@ -8,6 +8,7 @@ fail the same way).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from .config import Settings
 from .contract import Contract
+from .contract.fingerprint import contract_fingerprint
 from .errors import FileRejected
 from .outcome.message import Outcome, Status, message_body
 from .reading.objects import ObjectRef
@@ -102,10 +104,15 @@ class Ingestion:
         """Where FAILED copies, reports and rejected records go (QUARANTINE_BUCKET, else the object's own)."""
         return self.settings.quarantine_bucket or self.ref.bucket
 
+    @functools.cached_property
+    def fingerprint(self) -> str | None:
+        """The contract's fingerprint (ledger and message: `contract`); None when the key is not whitelisted."""
+        return contract_fingerprint(self.contract) if self.contract else None
+
     def outcome(self, status: Status, **details: Any) -> Outcome:
         table, mode = (self.contract.table, self.contract.mode) if self.contract else (None, None)
         return Outcome(status, self.ref.bucket, self.ref.key, table, mode, version_id=self.ref.version_id,
-                       etag=self.ref.etag, request_id=self.request_id, **details)
+                       etag=self.ref.etag, request_id=self.request_id, contract=self.fingerprint, **details)
 
     def body(self, outcome: Outcome) -> dict[str, Any]:
         outcome.duration_ms = int((time.monotonic() - self.started) * 1000)

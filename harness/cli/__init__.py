@@ -32,14 +32,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                          "named defect."),
     "validate": ("harness.cli.validate", "Check a file exactly as the Lambda would, before uploading it "
                                          "(exit 0 loads, 1 FAILED, 3 REJECTED)."),
-    "contract": ("harness.cli.contract", "Check, show or draft table contracts (contracts/*.yaml)."),
+    "contract": ("harness.cli.contract", "Check, show, draft, plan or apply table contracts (contracts/*.yaml)."),
     "hook": ("harness.cli.hooks", "What the pre-commit hooks run: staged CSVs through validate, contract check when "
                                   "a contract changed."),
     "scenarios": ("harness.cli.scenarios", "Run the scenario catalogue end to end; exit 1 when any scenario fails."),
     "demo": ("harness.cli.scenarios", "A throwaway embedded stack, a few representative uploads, what happened, "
                                       "where to look next."),
-    "bench": ("harness.cli.bench", "Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack: "
-                                   "rows/s, ratios, memory, import."),
+    "bench": ("harness.cli.bench", "Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack, for "
+                                   "each contract: rows/s, ratios, CPU of the checks per cell, memory; and the "
+                                   "handler's import time."),
     "package": ("harness.cli.package", "Build lambda_function.zip (our package + manylinux wheels, minus what "
                                        "Lambda provides) and size-check it."),
 }

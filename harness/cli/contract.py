@@ -20,8 +20,8 @@ from harness.cli.consoles import console_for
 if TYPE_CHECKING:
     from lambda_function.contract import Whitelist
 
-contract_app = typer.Typer(help="Check, show or draft table contracts (contracts/*.yaml).", no_args_is_help=True,
-                           add_completion=False)
+contract_app = typer.Typer(help="Check, show, draft, plan or apply table contracts (contracts/*.yaml).",
+                            no_args_is_help=True, add_completion=False)
 console = console_for()
 err = console_for(stderr=True)
 
@@ -30,6 +30,9 @@ ContractsOption = Annotated[Path | None, typer.Option(
 
 
 def register(app: typer.Typer) -> None:
+    from harness.cli import plan  # `contract plan|apply` read and change the database: their own module
+
+    plan.register(contract_app)
     app.add_typer(contract_app, name="contract")
 
 

@@ -78,6 +78,8 @@ def _show(notification: dict[str, Any], wanted: str | None, as_json: bool) -> in
                                                                 ("rows_rejected", "rejected"))
                 if isinstance(body.get(field), int)]
         console.print(f"  key {body.get('key')}" + (f", {', '.join(rows)}" if rows else ""), highlight=False)
+        for statement in body.get("schema_changes") or []:
+            console.print(f"  schema change: {statement}", highlight=False, markup=False, soft_wrap=True)
         for error in (body.get("errors") or [])[:3]:
             console.print(f"  {place(error.get('row'), error.get('column'))}: {error.get('rule')}"
                           + (f" (value {error['value']!r})" if error.get("value") is not None else ""),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.emulator.replay import ReplayReport
@@ -106,6 +107,8 @@ def _describe(outcome: dict[str, Any]) -> str:
     if outcome.get("errors"):
         first = outcome["errors"][0]
         text += f" (first error: {place(first.get('row'), first.get('column'))}: {first.get('rule')})"
+    for statement in outcome.get("schema_changes") or []:
+        text += f"\n  schema change: {escape(statement)}"
     if outcome.get("rejected_rows_uri"):
         text += f"\n  rejected rows: {outcome['rejected_rows_uri']}"
     if outcome.get("error_report_uri"):

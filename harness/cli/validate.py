@@ -94,8 +94,20 @@ def validate(
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print(console_for(), data, whitelist.accepted_names(), None if show_all else SHOWN_PER_GROUP)
+        console = console_for()
+        _print(console, data, whitelist.accepted_names(), None if show_all else SHOWN_PER_GROUP)
+        if spec is not None and status in ("SUCCEEDED", "PARTIAL"):
+            console.print(TABLE_NOTES[spec.evolve], highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_CODES[status])
+
+
+# validate knows the contract, never the table: what a load may still find there.
+TABLE_NOTES = {
+    "safe": "Checked against the contract, not the table: the table may need these safe changes: see harness "
+            "contract plan (a load applies them itself, evolve: safe; any other difference FAILS it as drift).",
+    "none": "Checked against the contract, not the table: with evolve: none the table must match it exactly: see "
+            "harness contract plan.",
+}
 
 
 def _hints(file: Path, name: str, spec: Contract, data: dict[str, Any]) -> list[str]:

@@ -71,6 +71,14 @@ BASIC: list[Scenario] = [
         {"users": 50},
     ),
     Scenario(
+        "failed-delivered-twice",
+        "a broken file's S3 event delivered twice -> FAILED then SKIPPED (already FAILED under this contract): "
+        "one FAILED message",
+        (Upload("users.csv", Generated("users", 40, seed=31, defect="bad_email"), ("FAILED", "SKIPPED"),
+                deliveries=2),),
+        {"users": "unchanged"},
+    ),
+    Scenario(
         "multipart-upload",
         "a ~12 MB users.csv in 5 MiB parts; moto's extra ObjectCreated event -> SKIPPED, loaded once",
         (

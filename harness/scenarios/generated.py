@@ -1,12 +1,16 @@
 """Scenarios made from a folder of contracts: the same checks for every table, whatever its columns.
 
 For each contract: a valid load, gzip, a redelivery, the load mode's meaning (replace replaces, append
-appends, upsert merges on the key), names it must reject, and every defect `harness generate` lists for
-it (FAILED at the recorded row and column, the table unchanged).
+appends, upsert merges on the key), a schema change (an optional column added to the contract: files with
+and without it load, and files of the old contract after it), names it must reject, and every defect
+`harness generate` lists for it (FAILED at the recorded row and column, the table unchanged).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import tempfile
 from pathlib import Path
 
 import fixtures
@@ -51,6 +55,7 @@ def _for_contract(contract: Contract, whitelist: Whitelist, folder: str) -> list
         scenario("delivered-twice", "the same S3 event delivered twice -> SUCCEEDED then SKIPPED, loaded once",
                  (Upload(name, clean, ("SUCCEEDED", "SKIPPED"), deliveries=2),), {t: ROWS}),
         _mode_scenario(contract, folder),
+        *_evolution_scenario(contract, folder),
     ]
     for key in (name.upper() if name.upper() != name else name.capitalize() + "x", f"{name}.bak"):
         if whitelist.lookup(key) is None:
@@ -94,3 +99,50 @@ def _mode_scenario(contract: Contract, folder: str) -> Scenario:
     return Scenario(f"{t}-append-appends", "rows 1-50, then rows 51-80 of one file under another key -> 80 rows "
                     "(append)", uploads, {t: 80}, contracts=folder)
 
+
+
+EVOLVED_COLUMN = "evolved_note"
+
+
+def evolved_contracts(contract: Contract) -> tuple[str, str] | None:
+    """A folder holding `contract` with one optional text column added, and that column's name (None when the
+    contract's columns are not a block mapping this can add a line to). The same contract gives the same folder."""
+    text = Path(contract.source).read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if re.fullmatch(r"columns:\s*(#.*)?", line.rstrip("\r\n"))), None)
+    child = next((line for line in lines[at + 1:] if line.strip() and not line.lstrip().startswith("#")), None) \
+        if at is not None else None
+    if at is None or child is None or not child[0].isspace():
+        return None
+    name = EVOLVED_COLUMN
+    while name in contract.column_names:
+        name += "_"
+    indent = child[: len(child) - len(child.lstrip())]
+    lines.insert(at + 1, f"{indent}{name}: {{type: text, required: false}}  # added by the evolution scenario\n")
+    digest = hashlib.sha256(("".join(lines) + contract.source).encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"harness-evolved-{digest}"
+    folder.mkdir(exist_ok=True)
+    (folder / Path(contract.source).name).write_text("".join(lines), encoding="utf-8")
+    return str(folder), name
+
+
+def _evolution_scenario(contract: Contract, folder: str) -> list[Scenario]:
+    evolved = evolved_contracts(contract)
+    if evolved is None:
+        return []
+    changed, column = evolved
+    t, name = contract.table, contract.example_name()
+
+    # Four slices of one 80-row file, so keys never clash whatever the mode.
+    def rows(first: int, contracts: str) -> Generated:
+        return Generated(t, 80, seed=17, contracts=contracts, first_row=first, last_row=first + 19)
+
+    uploads = (
+        Upload(f"day1/{name}", rows(1, folder)),
+        Upload(f"day2/{name}", rows(21, changed), contracts=changed, schema_changes=True),  # ALTER … ADD COLUMN
+        Upload(f"day3/{name}", rows(41, folder), contracts=changed, schema_changes=False),  # the old layout
+        Upload(f"day4/{name}", rows(61, folder), schema_changes=False),  # the column removed again: harmless
+    )
+    return [Scenario(f"{t}-evolve-optional-column", f"{column} added to the contract as an optional column: the "
+                     f"next load adds it, files with and without the column load, so does the old contract",
+                     uploads, {t: 20 if contract.mode == "replace" else 80}, contracts=folder)]

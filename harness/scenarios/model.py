@@ -46,6 +46,10 @@ class Upload:
     # moto reports a multipart upload twice (the second event SKIPPED); AWS and LocalStack once.
     # True: on other backends the last expected outcome may be absent. On moto it is required.
     last_event_moto_only: bool = False
+    # The folder of contracts the function reads for this upload (a contract changed mid-scenario; None: the
+    # scenario's), and whether its message must list schema changes the load applied (None: not checked).
+    contracts: str | None = None
+    schema_changes: bool | None = None
 
 
 @dataclass(frozen=True)

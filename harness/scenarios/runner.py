@@ -89,7 +89,9 @@ def _uploads(lane: Lane, scenario: Scenario, observed: Observed, log_stream: Tex
         for index, upload in enumerate(scenario.uploads):
             if index == len(scenario.uploads) - 1:
                 before = {t: lane.checksum(t) for t, s in scenario.tables.items() if s == "unchanged"}
-            statuses, defect = _one_upload(lane, runtime, upload, observed)
+            function = runtime if upload.contracts is None else _runtime(
+                {**lane.environment(), "TABLE_CONTRACTS": upload.contracts}, log_stream)
+            statuses, defect = _one_upload(lane, function, upload, observed)
             _check_messages(lane.messages(expect=len(statuses)), upload, defect, observed, lane.stack.backend)
     _check_tables(lane, scenario, before, observed)
 
@@ -186,6 +188,11 @@ def _check_messages(
     for m in messages:
         if m["attributes"].get("status") != m["message"].get("status"):
             observed.problems.append(f"{upload.key}: message attribute status differs from the body")
+        changed = bool(m["message"].get("schema_changes"))
+        if upload.schema_changes is not None and m["message"].get("status") == "SUCCEEDED" \
+                and changed != upload.schema_changes:
+            observed.problems.append(f"{upload.key}: schema_changes {m['message'].get('schema_changes')}, expected "
+                                     f"{'some' if upload.schema_changes else 'none'}")
         if upload.error_at_defect and defect is not None and m["message"].get("status") == "FAILED":
             errors = m["message"].get("errors", [])
             if not any(_at_defect(e, defect) for e in errors):

@@ -203,7 +203,8 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
         allow_empty=raw.get("allow_empty", False), delimiter=dialect.get("delimiter", ","),
         missing=dialect.get("missing", ""), encoding=_encoding_name(dialect.get("encoding", "utf-8")),
         on_error=on_error, max_rejected_rows=raw.get("max_rejected_rows"),
-        max_rejected_ratio=raw.get("max_rejected_ratio"), description=raw.get("description"),
+        max_rejected_ratio=raw.get("max_rejected_ratio"), evolve=raw.get("evolve", "safe"),
+        description=raw.get("description"),
     ), []
 
 

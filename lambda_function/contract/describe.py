@@ -63,6 +63,8 @@ def headline(contract: Contract) -> str:
         parts.append("rejects rows (" + " and ".join(limits) + ")")
     if contract.allow_empty:
         parts.append("empty file allowed")
+    if contract.evolve == "none":
+        parts.append("schema changes: none (any difference from the table is drift)")
     return f"{contract.name} (or .gz) → {contract.table} ({', '.join(parts)})"
 
 

@@ -18,6 +18,7 @@ from .pgtypes import PgType
 
 LoadMode = Literal["append", "replace", "upsert"]
 OnError = Literal["fail", "reject_rows"]
+Evolve = Literal["safe", "none"]
 Unique = Literal["exact", "casefold"]
 class WrittenFloat(float):
     """A float that remembers the text it was written as (a YAML scalar, a bound rounded to real):
@@ -84,6 +85,7 @@ class Contract:
     on_error: OnError = "fail"
     max_rejected_rows: int | None = None
     max_rejected_ratio: float | None = None
+    evolve: Evolve = "safe"  # safe: a load applies safe schema changes itself; none: any difference is drift
     description: str | None = None
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 

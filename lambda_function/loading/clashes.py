@@ -35,6 +35,17 @@ def lookup_sql(schema: str, contract: Contract) -> str:
             f"WHERE EXISTS (SELECT 1 FROM {qualified(schema, contract.table)} t WHERE {match})")
 
 
+def _ask(conn: psycopg.Connection[Any], sql: str, columns: list[list[str]]) -> list[int]:
+    """0-based positions of the block's keys that are in the table."""
+    return [int(n) - 1 for (n,) in conn.execute(sql, columns).fetchall()]
+
+
+def _mask(size: int, hits: list[int]) -> np.ndarray:
+    found = np.zeros(size, dtype=bool)
+    found[hits] = True
+    return found
+
+
 @contextmanager
 def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyLookup]:
     """A function: key columns' values (text) -> True where that key is already loaded."""
@@ -46,12 +57,36 @@ def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyL
         try:
             def lookup(values: dict[str, list[str]]) -> np.ndarray:
                 columns = [values[name] for name in contract.primary_key]
-                found = np.zeros(len(columns[0]), dtype=bool)
-                hits = [int(n) - 1 for (n,) in raw.execute(sql, columns).fetchall()]
-                found[hits] = True
-                return found
+                return _mask(len(columns[0]), _ask(raw, sql, columns))
 
             yield lookup
         finally:
             if not raw.closed:
                 raw.autocommit = False
+
+
+class RememberedLookup:
+    """The same question for a load that changed the table's definition (evolution.py).
+
+    Its ALTER TABLE holds an ACCESS EXCLUSIVE lock until the load ends, so a second connection would wait
+    for it forever. The load's own connection sees the same committed rows (the first pass was rolled back
+    to its savepoint), but cannot answer while it COPYs: a reading pass `ask`s and remembers the keys found,
+    a copying pass then `answer`s from memory. Such a load holds the exclusive table lock, so no other load
+    commits rows into the table in between.
+    """
+
+    def __init__(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> None:
+        self._conn = cur.connection
+        self._sql = lookup_sql(schema, contract)
+        self._names = contract.primary_key
+        self._found: set[tuple[str, ...]] = set()
+
+    def ask(self, values: dict[str, list[str]]) -> np.ndarray:
+        columns = [values[name] for name in self._names]
+        hits = _ask(self._conn, self._sql, columns)
+        self._found.update(tuple(str(column[i]) for column in columns) for i in hits)
+        return _mask(len(columns[0]), hits)
+
+    def answer(self, values: dict[str, list[str]]) -> np.ndarray:
+        keys = zip(*(values[name] for name in self._names), strict=True)
+        return np.array([tuple(str(v) for v in key) in self._found for key in keys], dtype=bool)

@@ -25,20 +25,6 @@ def create_table_sql(schema: str, contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS {qualified(schema, contract.table)} ({', '.join(parts)})"
 
 
-def expected_columns(contract: Contract) -> dict[str, str]:
-    """Each column's type as format_type() spells it for an existing table (drift compares these)."""
-    return {c.name: c.type.catalog for c in contract.columns}
-
-
-EXISTING_COLUMNS_SQL = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod)
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum
-"""
-
 _DELIMITER_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'"}
 
 

@@ -1,8 +1,12 @@
-"""The ingest ledger: one row per loaded object, written in the same transaction as its rows.
+"""The ingest ledger: one row per object, written in the same transaction as its rows.
 
 It makes loading exactly-once (a re-delivered event finds its object here and is SKIPPED) and
 notification at-least-once: the outcome message is stored with the rows and marked published only
-after SNS accepted it, so a retry after an SNS failure publishes the original message.
+after SNS accepted it, so a retry after an SNS failure publishes the original message. A FAILED object
+is recorded too, under the fingerprint of the contract that judged it: its redelivery is SKIPPED while
+that contract (and, for schema drift, the table's definition) stays the same. A later load of the object
+under another contract updates that row: one row per object, so the primary key itself still guarantees
+that an object loads once (README, "Schema changes").
 """
 
 from __future__ import annotations
@@ -15,12 +19,22 @@ import psycopg
 
 from ..contract.model import Contract
 from ..reading.objects import ObjectRef
-from .ddl import qualified
+from .ddl import ident, qualified
 
 LEDGER_TABLE = "ingest_ledger"
+FAILED = "FAILED"
+
+# Columns added after the first release: a ledger made by an earlier one gets them (upgrade_ledger); its rows
+# keep NULL there (status: filled from the stored outcome, which only loads had).
+ADDED_COLUMNS = {
+    "status": "text",  # SUCCEEDED, PARTIAL or FAILED
+    "contract": "text",  # the fingerprint of the contract the object was judged under
+    "table_fingerprint": "text",  # a drift FAILED: the table's definition it was judged against
+}
 
 
 def create_ledger_sql(schema: str) -> str:
+    added = "".join(f"        {name} {kind},\n" for name, kind in ADDED_COLUMNS.items())
     return f"""CREATE TABLE IF NOT EXISTS {qualified(schema, LEDGER_TABLE)} (
         bucket text NOT NULL,
         object_key text NOT NULL,
@@ -35,15 +49,41 @@ def create_ledger_sql(schema: str) -> str:
         loaded_at timestamptz NOT NULL DEFAULT now(),
         outcome jsonb NOT NULL,
         published_at timestamptz,
-        PRIMARY KEY (bucket, object_key, object_id))"""
+{added}        PRIMARY KEY (bucket, object_key, object_id))"""
+
+
+def upgrade_ledger(cur: psycopg.Cursor[Any], schema: str) -> list[str]:
+    """Add the columns a ledger from an earlier release lacks (the caller holds the DDL lock); what was added.
+
+    Asked of the catalogue first, because ALTER TABLE would wait for every running load's hold on the ledger
+    even when it has nothing to add; the previous release keeps working beside the added columns.
+    """
+    cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                "AND NOT attisdropped", (qualified(schema, LEDGER_TABLE),))
+    present = {name for (name,) in cur.fetchall()}
+    missing = [name for name in ADDED_COLUMNS if name not in present]
+    if missing:
+        table = qualified(schema, LEDGER_TABLE)
+        cur.execute(f"ALTER TABLE {table} " + ", ".join(f"ADD COLUMN IF NOT EXISTS {ident(name)} "
+                                                         f"{ADDED_COLUMNS[name]}" for name in missing))
+        if "status" in missing:
+            cur.execute(f"UPDATE {table} SET status = outcome->>'status'")
+    return missing
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    loaded_at: str
+    loaded_at: str  # when it was loaded, or judged FAILED
     request_id: str | None
     outcome: dict[str, Any]
     published: bool
+    status: str | None = None  # None: written by a release that recorded loads only
+    contract: str | None = None
+    table_fingerprint: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
 
 
 def object_id(ref: ObjectRef) -> str:
@@ -61,10 +101,10 @@ def _identity(ref: ObjectRef) -> tuple[str, str, str]:
 
 
 def find(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef) -> LedgerEntry | None:
-    cur.execute(f"SELECT loaded_at::text, request_id, outcome, published_at IS NOT NULL "
-                f"FROM {qualified(schema, LEDGER_TABLE)} {_WHERE_OBJECT}", _identity(ref))
+    cur.execute(f"SELECT loaded_at::text, request_id, outcome, published_at IS NOT NULL, status, contract, "
+                f"table_fingerprint FROM {qualified(schema, LEDGER_TABLE)} {_WHERE_OBJECT}", _identity(ref))
     row = cur.fetchone()
-    return LedgerEntry(row[0], row[1], row[2], row[3]) if row else None
+    return LedgerEntry(*row) if row else None
 
 
 def sequencer_key(sequencer: str) -> str:
@@ -77,20 +117,29 @@ def newer_sequencer_loaded(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef
     if not ref.sequencer:
         return False
     cur.execute(f"SELECT sequencer FROM {qualified(schema, LEDGER_TABLE)} "
-                f"WHERE bucket = %s AND object_key = %s AND sequencer IS NOT NULL", (ref.bucket, ref.key))
+                f"WHERE bucket = %s AND object_key = %s AND sequencer IS NOT NULL AND status IS DISTINCT FROM %s",
+                (ref.bucket, ref.key, FAILED))
     mine = sequencer_key(ref.sequencer)
     return any(sequencer_key(s) > mine for (s,) in cur.fetchall())
 
 
-def record(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef, contract: Contract, rows: int, request_id: str,
-           outcome: dict[str, Any]) -> None:
+def record(cur: psycopg.Cursor[Any], schema: str, ref: ObjectRef, contract: Contract, *, status: str,
+           fingerprint: str | None, rows: int, request_id: str, outcome: dict[str, Any],
+           table_fingerprint: str | None = None) -> None:
+    """The object's entry: a load (with its rows, before commit) or a FAILED verdict; it replaces only a FAILED one."""
+    columns = ("bucket, object_key, object_id, version_id, etag, sequencer, table_name, load_mode, rows_loaded, "
+               "request_id, outcome, status, contract, table_fingerprint")
+    renewed = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns.split(", ")[3:])
     cur.execute(
-        f"INSERT INTO {qualified(schema, LEDGER_TABLE)} (bucket, object_key, object_id, version_id, etag, "
-        f"sequencer, table_name, load_mode, rows_loaded, request_id, outcome) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+        f"INSERT INTO {qualified(schema, LEDGER_TABLE)} AS entry ({columns}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) "
+        f"ON CONFLICT (bucket, object_key, object_id) DO UPDATE SET {renewed}, loaded_at = now(), "
+        f"published_at = NULL WHERE entry.status = %s",
         (*_identity(ref), ref.version_id, ref.etag, ref.sequencer, contract.table, contract.mode, rows, request_id,
-         _jsonb_text(outcome)),
+         _jsonb_text(outcome), status, fingerprint, table_fingerprint, FAILED),
     )
+    if cur.rowcount != 1:  # the object lock makes this unreachable: say so loudly if it ever is not
+        raise RuntimeError(f"ledger: {ref.bucket}/{ref.key} already has an entry that is not FAILED")
 
 
 def _jsonb_text(outcome: dict[str, Any]) -> str:

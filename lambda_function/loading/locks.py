@@ -32,6 +32,11 @@ _TAKE = {False: f"SELECT pg_advisory_lock({_KEY})", True: f"SELECT pg_advisory_l
 _RELEASE = {False: f"SELECT pg_advisory_unlock({_KEY})", True: f"SELECT pg_advisory_unlock_shared({_KEY})"}
 
 
+def table_lock_key(schema: str, table: str) -> str:
+    """The table lock's key (`harness contract apply` takes it too, so its ALTERs wait for running loads)."""
+    return f"ingest:{schema}.{table}"
+
+
 @contextmanager
 def load_locks(raw: psycopg.Connection[Any], schema: str, table: str, object_id: str, *, exclusive_table: bool,
                wait_ms: int, deadline: Deadline, margin_ms: int) -> Iterator[None]:
@@ -42,7 +47,7 @@ def load_locks(raw: psycopg.Connection[Any], schema: str, table: str, object_id:
     with ExitStack() as held:
         held.enter_context(_advisory(raw, f"ingest:object:{schema}:{object_id}", False, wait_ms, deadline,
                                      margin_ms, f"object {object_id} is being loaded by another delivery"))
-        held.enter_context(_advisory(raw, f"ingest:{schema}.{table}", not exclusive_table, wait_ms, deadline,
+        held.enter_context(_advisory(raw, table_lock_key(schema, table), not exclusive_table, wait_ms, deadline,
                                      margin_ms, f"table {table} stayed locked by another load"))
         yield
 

@@ -11,7 +11,7 @@ savepoint, so the second starts from the table as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +25,8 @@ from ..errors import FileRejected, RowError, TransientError
 from ..job import Ingestion
 from ..reading import objects
 from ..reading.blocks import Block, Limits
-from .clashes import has_rows, key_lookup
-from .strategies import conflict_error, copy_blocks
+from .clashes import RememberedLookup, has_rows, key_lookup
+from .strategies import conflict_error, copy_blocks, loaded_key_rule
 
 
 @dataclass
@@ -50,11 +50,12 @@ class _Clash(Exception):
         self.rejected = rejected
 
 
-def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> Loaded:
+def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, altered: bool = False) -> Loaded:
     """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED.
 
     The first pass leaves the primary key's uniqueness to the table's own index (memory stays flat): a
     repeated key makes COPY fail, and the second pass, which tracks every key, says which rows repeat.
+    `altered`: this load changed the table's definition (clashes.RememberedLookup says what that changes).
     """
     keyed = bool(contract.primary_key)
     clashes_possible = (contract.mode == "append" and keyed and has_rows(cur, job.settings.db_schema, contract))
@@ -71,20 +72,51 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract) -> L
         if not keyed:
             raise exc.rejected from None
         clash = exc
-    lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract) if clashes_possible else nullcontext()
-    with lookups as lookup:
-        if failure is None and contract.on_error == "reject_rows":
-            try:
-                with cur.connection.transaction():
-                    return _one_pass(cur, job, contract, lookup, copy=True, track_key=True)
-            except _Clash:
-                raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
-        _one_pass(cur, job, contract, lookup, copy=False, track_key=True)  # lists every problem: it raises
+    try:
+        loaded = _second_pass(cur, job, contract, failure, clashes_possible, altered)
+        if loaded is not None:
+            return loaded
+    except _Clash:
+        raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
+    except FileRejected as exc:
+        exc.final = _rests_on_the_file(exc, contract)
+        raise
     if failure is not None:
         raise failure
     if clash is not None and not clashes_possible:
         raise clash.rejected  # not the key: a unique index of the table's own that no contract rule knows
     raise TransientError("rows clashing with the table were gone on a second look; retry")
+
+
+def _second_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, failure: FileRejected | None,
+                 clashes_possible: bool, altered: bool) -> Loaded | None:
+    """Every key tracked, and looked up in the table when it may hold them: the rows loaded (reject_rows), or
+    FileRejected listing every problem; None when no problem showed up on this second look."""
+    loads = failure is None and contract.on_error == "reject_rows"
+    lookups: AbstractContextManager[KeyLookup | None] = nullcontext()
+    if clashes_possible and altered:  # asked on this load's own connection (clashes.RememberedLookup)
+        remembered = RememberedLookup(cur, job.settings.db_schema, contract)
+        _one_pass(cur, job, contract, remembered.ask, copy=False, track_key=True).close()  # fail: raises here
+        if not loads:
+            return None
+        lookups = nullcontext(remembered.answer)
+    elif clashes_possible:
+        lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract)
+    with lookups as lookup:
+        if loads:
+            with cur.connection.transaction():
+                return _one_pass(cur, job, contract, lookup, copy=True, track_key=True)
+        _one_pass(cur, job, contract, lookup, copy=False, track_key=True)  # lists every problem: it raises
+    return None
+
+
+def _rests_on_the_file(rejected: FileRejected, contract: Contract) -> bool:
+    """Would the file fail without the keys already loaded (rows that may be deleted before a redelivery)?"""
+    loaded = loaded_key_rule(contract)
+    clashes = sum(e.rule == loaded for e in rejected.errors)
+    if contract.on_error == "reject_rows":  # the clashes may be what took it past its limits
+        return clashes == 0
+    return clashes < len(rejected.errors)
 
 
 def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, lookup: KeyLookup | None,
@@ -114,7 +146,7 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
         raise _Clash(conflict_error(exc, contract, row_of)) from None
     except (pg_errors.DataError, pg_errors.IntegrityError) as exc:
         rule = f"refused by PostgreSQL: {exc.diag.message_primary}"
-        raise FileRejected([RowError(None, None, None, rule)]) from None
+        raise FileRejected([RowError(None, None, None, rule)], final=False) from None
 
 
 def _watched(blocks: Iterator[Block], progress: Any) -> Iterator[Block]:

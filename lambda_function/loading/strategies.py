@@ -17,7 +17,7 @@ from psycopg import errors as pg_errors
 from ..contract.model import Contract
 from ..errors import FileRejected, RowError
 from ..reading.blocks import Block
-from .ddl import EXISTING_COLUMNS_SQL, copy_sql, create_table_sql, expected_columns, ident, qualified
+from .ddl import copy_sql, ident, qualified
 
 
 class AppendStrategy:
@@ -68,37 +68,6 @@ LoadStrategy = AppendStrategy | UpsertStrategy
 STRATEGIES: dict[str, LoadStrategy] = {
     "append": AppendStrategy(), "replace": ReplaceStrategy(), "upsert": UpsertStrategy(),
 }
-
-
-def ensure_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> None:
-    """Create a missing table from the contract; an existing one must match it exactly (no silent ALTER).
-
-    Appends share the table lock, so two first loads may both find it missing: a transaction lock per
-    table lets one create it (rolled back with its load if that fails) while the other waits and looks again.
-    """
-    cur.execute(EXISTING_COLUMNS_SQL, (schema, contract.table))
-    existing = {name: typ for name, typ in cur.fetchall()}
-    if not existing:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                    (f"ingest:create:{schema}.{contract.table}",))
-        cur.execute(EXISTING_COLUMNS_SQL, (schema, contract.table))
-        existing = {name: typ for name, typ in cur.fetchall()}
-    if not existing:
-        cur.execute(create_table_sql(schema, contract))
-        return
-    expected = expected_columns(contract)
-    if existing != expected:
-        errors = []
-        for name, typ in expected.items():
-            if name not in existing:
-                errors.append(RowError(None, name, None, f"schema drift: table {contract.table} lacks column {name}"))
-            elif existing[name] != typ:
-                rule = f"schema drift: table column {name} is {existing[name]}, the contract says {typ}"
-                errors.append(RowError(None, name, existing[name], rule))
-        for name in existing.keys() - expected.keys():
-            errors.append(RowError(None, name, existing[name],
-                                   f"schema drift: table {contract.table} has extra column {name}"))
-        raise FileRejected(errors)
 
 
 class _CopyPump:
@@ -163,5 +132,9 @@ def conflict_error(exc: pg_errors.UniqueViolation, contract: Contract, row_of: A
         column = detail[len("Key ("): detail.index(")=(")]
         value = detail[detail.index(")=(") + 3: detail.rindex(")")]
     row = row_of(column, value) if column and value is not None else None
-    rule = f"unique against rows already loaded in {contract.table}"
-    return FileRejected([RowError(row, column, value, rule)])
+    return FileRejected([RowError(row, column, value, loaded_key_rule(contract))], final=False)
+
+
+def loaded_key_rule(contract: Contract) -> str:
+    """The rule of a row whose primary key is already in the table (as the validator's key lookup words it)."""
+    return f"unique against rows already loaded in {contract.table}"

@@ -38,6 +38,8 @@ class Outcome:
     etag: str | None = None
     duration_ms: int = 0
     request_id: str = ""
+    contract: str | None = None  # the fingerprint of the contract it was judged under (None: no contract)
+    schema_changes: list[str] = field(default_factory=list)  # the statements the load applied to the table
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +72,8 @@ def message_body(outcome: Outcome, *, max_errors: int, redact: bool) -> dict[str
         "reason": outcome.reason,
         "version_id": outcome.version_id,
         "etag": outcome.etag,
+        "contract": outcome.contract,
+        "schema_changes": list(outcome.schema_changes),
     }
     body.update(outcome.extra)
     # Stay under SNS's 256 KB limit whatever the keys and values hold.

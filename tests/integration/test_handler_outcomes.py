@@ -38,12 +38,15 @@ def test_same_object_delivered_three_times_in_three_encodings_loads_once(client:
     assert [m.body["status"] for m in client.messages()] == ["SUCCEEDED", "SKIPPED", "SKIPPED"]
 
 
-def test_failed_object_is_validated_again_when_redelivered(client: IngestClient):
+def test_failed_object_redelivered_is_skipped_so_one_upload_gives_one_failed_message(client: IngestClient):
     put = client.upload("users.csv", f"{USERS_HEADER}\n0,a@b.co,A,GB,2020-01-01,true\n".encode())
     client.real_events()
     event = client.s3_event("users.csv", put["ETag"])
-    assert client.invoke(event)["outcomes"][0]["status"] == "FAILED"
-    assert client.invoke(event)["outcomes"][0]["status"] == "FAILED"
+    failed = client.invoke(event)["outcomes"][0]
+    again = client.invoke(event)["outcomes"][0]
+    assert (failed["status"], again["status"]) == ("FAILED", "SKIPPED")
+    assert again["reason"] == "already FAILED under this contract" and again["contract"] == failed["contract"]
+    assert [m.body["status"] for m in client.messages()] == ["FAILED", "SKIPPED"]
 
 
 def test_stale_event_for_an_overwritten_object_is_skipped_and_the_newer_one_loads(client: IngestClient):

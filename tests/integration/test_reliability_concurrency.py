@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
+from tests.support.activity import Watcher, function_env, wait_ready
 from tests.support.client import IngestClient
 from tests.support.reliability_worker import invoke_at, invoke_when
 
@@ -19,18 +18,12 @@ def _run_together(jobs: list[tuple[dict, dict]]) -> list[dict]:
         return [f.result(timeout=120) for f in futures]
 
 
-def _env(client: IngestClient) -> dict[str, str]:
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-             "AWS_SESSION_TOKEN", "DATABASE_URL", "SNS_TOPIC_ARN", "DB_SCHEMA")
-    return {n: os.environ[n] for n in names if n in os.environ}
-
-
 def test_same_event_to_four_concurrent_invocations_loads_once(client: IngestClient, make_csv):
     put = client.upload("test.csv", make_csv("test", rows=20_000, seed=41).data)
     client.real_events()
     event = client.s3_event("test.csv", put["ETag"])
 
-    results = _run_together([(_env(client), event)] * 4)
+    results = _run_together([(function_env(client), event)] * 4)
 
     assert all("error" not in r for r in results), results
     statuses = sorted(r["outcomes"][0]["status"] for r in results)
@@ -47,7 +40,7 @@ def test_concurrent_replaces_and_appends_are_each_all_or_nothing(client: IngestC
     for key, data in [("a/users.csv", users_a), ("b/users.csv", users_b)] + [
             (f"t{i}/test.csv", d) for i, d in enumerate(tests)]:
         put = client.upload(key, data)
-        jobs.append((_env(client), client.s3_event(key, put["ETag"])))
+        jobs.append((function_env(client), client.s3_event(key, put["ETag"])))
     client.real_events(expect=len(jobs))
 
     results = _run_together(jobs)
@@ -68,56 +61,6 @@ def _user_keys(data: bytes) -> set[tuple[int, str]]:
     return {(int(r["user_id"]), r["email"]) for r in rows}
 
 
-class _Watcher:
-    """Samples pg_stat_activity every few ms from its own connection: who is in COPY, who waits on a lock."""
-
-    def __init__(self, client: IngestClient, table: str) -> None:
-        import threading
-
-        import sqlalchemy as sa
-
-        self._engine = sa.create_engine(client.stack.database_url)
-        self._pattern = f'COPY "{client.schema}"."{table}"%'
-        self.samples: list[tuple[int, int]] = []  # (sessions in COPY, sessions waiting on an advisory lock)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import sqlalchemy as sa
-
-        query = sa.text("SELECT count(*) FILTER (WHERE state = 'active' AND query LIKE :p), "
-                        "count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory') "
-                        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        with self._engine.connect() as conn:
-            while not self._stop.is_set():
-                copying, waiting = conn.execute(query, {"p": self._pattern}).one()
-                self.samples.append((copying, waiting))
-                conn.rollback()
-                time.sleep(0.01)
-
-    def wait_for(self, condition: Any, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.samples and condition(*self.samples[-1])):
-            assert time.monotonic() < deadline, f"not seen within {timeout}s: {self.samples[-5:]}"
-            time.sleep(0.005)
-
-    def __enter__(self) -> _Watcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self._engine.dispose()
-
-
-def _wait_ready(go: list[Any], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not all(flag.with_name(flag.name + ".ready").exists() for flag in go):
-        assert time.monotonic() < deadline, "workers did not start"
-        time.sleep(0.01)
-
-
 def test_two_appends_into_one_table_are_inside_copy_at_the_same_time(client: IngestClient, make_csv, tmp_path):
     files = [make_csv("test", rows=150_000, seed=70 + i).data for i in range(2)]
     # The table exists already (the first load into a new table creates it while others wait: load.py).
@@ -127,14 +70,14 @@ def test_two_appends_into_one_table_are_inside_copy_at_the_same_time(client: Ing
     jobs = []
     for i, data in enumerate(files):
         put = client.upload(f"a{i}/test.csv", data)
-        jobs.append((_env(client), client.s3_event(f"a{i}/test.csv", put["ETag"])))
+        jobs.append((function_env(client), client.s3_event(f"a{i}/test.csv", put["ETag"])))
     client.real_events(expect=len(jobs))
     go = [tmp_path / f"go-{i}" for i in range(len(jobs))]
 
-    with _Watcher(client, "test") as watcher, ProcessPoolExecutor(
+    with Watcher(client, "test") as watcher, ProcessPoolExecutor(
             len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(invoke_when, env, event, str(flag)) for (env, event), flag in zip(jobs, go, strict=True)]
-        _wait_ready(go)  # both have imported the handler, whatever the machine's load
+        wait_ready(go)  # both have imported the handler, whatever the machine's load
         for flag in go:
             flag.touch()
         results = [f.result(timeout=180) for f in futures]
@@ -162,12 +105,12 @@ def test_a_replace_waits_for_a_running_append_and_a_later_append_waits_for_it(
     for key, data in [("x/users-add-1.csv", big_append), ("x/users.csv", replacing),
                       ("x/users-add-2.csv", later_append)]:
         put = client.upload(key, data)
-        jobs.append((_env(client), client.s3_event(key, put["ETag"])))
+        jobs.append((function_env(client), client.s3_event(key, put["ETag"])))
     client.real_events(expect=len(jobs))
     go = [tmp_path / f"go-{i}" for i in range(len(jobs))]
 
     # Each step starts when the previous one is seen in pg_stat_activity, not after a guessed delay.
-    with _Watcher(client, "users") as watcher, ProcessPoolExecutor(
+    with Watcher(client, "users") as watcher, ProcessPoolExecutor(
             len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(invoke_when, env, event, str(flag)) for (env, event), flag in zip(jobs, go, strict=True)]
         go[0].touch()

@@ -119,3 +119,17 @@ def test_every_listed_summary_is_the_commands_own() -> None:
         command = load_group(module).commands[name]
         assert command.help is not None
         assert " ".join(command.help.split()).startswith(summary), name
+
+
+def test_validate_says_it_never_sees_the_table(tmp_path: Path) -> None:
+    good = tmp_path / "lab.csv"
+    good.write_text(_rows(2))
+    safe = runner.invoke(app, ["validate", str(good), "--contracts", str(_lab(tmp_path, ""))], terminal_width=300)
+    assert "the table may need these safe changes: see harness contract plan" in safe.stdout
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    strict = runner.invoke(app, ["validate", str(good), "--contracts", str(_lab(frozen, "evolve: none\n"))],
+                           terminal_width=300)
+    assert "with evolve: none the table must match it exactly" in strict.stdout
+    assert "contract plan" not in runner.invoke(app, ["validate", str(good), "--json", "--contracts",
+                                                      str(_lab(tmp_path, ""))]).stdout

@@ -97,6 +97,6 @@ def test_a_file_read_in_under_a_second_gets_no_rate_but_json_keeps_the_figures(t
     small.write_bytes(csv_file(USERS, [users_row(1)]))
     shown = runner.invoke(app, ["validate", str(small)])
     assert shown.exit_code == 0
-    assert shown.output.strip() == "SUCCEEDED: 1 row would load into users."
+    assert shown.output.splitlines()[0] == "SUCCEEDED: 1 row would load into users."  # no rows/s after it
     data = json.loads(runner.invoke(app, ["validate", str(small), "--json"]).output)
     assert data["seconds"] < 1 and data["rows_per_second"] > 0

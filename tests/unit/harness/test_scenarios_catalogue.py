@@ -136,3 +136,20 @@ def test_the_dialect_defects_are_scenarios_and_a_header_one_fails_even_when_rows
     generated = {s.name: s for s in select(contracts=tmp_path)}
     assert generated["r-defect-missing_required_column-b"].uploads[-1].outcomes == ("FAILED",)
     assert generated["r-defect-unlisted_spelling-b"].uploads[-1].outcomes == ("PARTIAL",)
+
+
+def test_each_generated_contract_gets_a_schema_change_mid_scenario() -> None:
+    from harness.scenarios.generated import contract_scenarios
+    from lambda_function.contract import default_folder, load_contracts
+
+    examples = default_folder() / "examples"
+    (scenario,) = [s for s in contract_scenarios(examples) if s.name.endswith("-evolve-optional-column")]
+    before, added, without, after = scenario.uploads
+    assert before.contracts is None and after.contracts is None and after.schema_changes is False
+    assert added.contracts == without.contracts and added.schema_changes is True and without.schema_changes is False
+    (changed,) = load_contracts(added.contracts)
+    column = changed.column("evolved_note")
+    assert column.required is False
+    assert changed.column_names[1:] == load_contracts(examples).find("orders.csv").column_names
+    assert isinstance(without.content, Generated) and without.content.contracts == before.content.contracts  # type: ignore[union-attr]
+    assert scenario.tables == {"orders": 80}
