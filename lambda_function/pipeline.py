@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from sqlalchemy import exc as sa_exc
 
 from .config import Settings, tls_problem
 from .contract import Contract, Whitelist
@@ -80,6 +79,8 @@ def _publish(job: Ingestion, body: dict[str, Any]) -> None:
 
 
 def _load_locked(job: Ingestion, contract: Contract) -> Outcome | Recorded:
+    from sqlalchemy import exc as sa_exc  # loaded with the engine at the first invocation
+
     settings = job.settings
     try:
         with job.clients.engine.connect() as conn:
