@@ -40,8 +40,10 @@ def _hash_bytes(fields: Fields, casefold: bool) -> tuple[np.ndarray, np.ndarray]
         w = fields.word(k)
         if casefold:
             w = w | (swar.between(w, 65, 90) << np.uint64(5))  # A-Z -> a-z
-        h1 = _finish(h1 ^ w ^ _KEYS[2 + k % 8])
-        h2 = _finish((h2 * _MIX) ^ w ^ _KEYS[10 + k % 8])
+        # only the words a field has: its hash must not depend on the longest field hashed beside it
+        live = length > np.uint64(8 * k)
+        h1 = np.where(live, _finish(h1 ^ w ^ _KEYS[2 + k % 8]), h1)
+        h2 = np.where(live, _finish((h2 * _MIX) ^ w ^ _KEYS[10 + k % 8]), h2)
     return _finish(h1), _finish(h2 ^ _MIX2)
 
 
