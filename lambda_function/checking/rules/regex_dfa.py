@@ -193,6 +193,7 @@ class ClassDfa:
         self._starts, self._interval_class = starts, interval_class
         self.encoding = encoding
         self._ascii = interval_class[np.searchsorted(starts, np.arange(128), side="right") - 1].astype(np.int32)
+        self._ascii[0] = END  # NUL never is in a field (the structure checks refuse it): it marks the field's end
         self._single = self._single_byte_classes() if encoding.single_byte else None
 
     def _single_byte_classes(self) -> np.ndarray:
@@ -217,6 +218,8 @@ class ClassDfa:
         low, high = -1, MAX_BYTES
         while low < int(length.max(initial=0)):
             group = np.flatnonzero((length > low) & (length <= high))
+            if len(group) == len(fields):  # one group: the column itself (its words already read)
+                return self._run(self._class_matrix(fields))
             if len(group):
                 ok[group] = self._run(self._class_matrix(fields.take(group)))
             low, high = high, high * 2
@@ -225,21 +228,19 @@ class ClassDfa:
     def _class_matrix(self, fields: Fields) -> np.ndarray:
         """(n, bytes) class of each byte position: a character's class at its first byte, SKIP at the others,
         END past the field's end."""
-        words = -(-(int(fields.lengths.max(initial=0)) + 1) // 8)
-        matrix = np.stack([fields.word(k) for k in range(words)], axis=1).view(np.uint8)
+        steps = int(fields.lengths.max(initial=0)) + 1  # the longest field and its END
+        words = -(-steps // 8)
+        matrix = np.stack([fields.word(k) for k in range(words)], axis=1).view(np.uint8)[:, :steps]
         if self._single is not None:
             return self._single[matrix]
         if not (matrix & 0x80).any():
-            classes = self._ascii[matrix & 0x7F]
-            classes[matrix == 0] = END
-            return classes
+            return self._ascii[matrix]  # byte 0 (past a field's end) is END in the table
         return self._utf8_classes(matrix)
 
     def _utf8_classes(self, m: np.ndarray) -> np.ndarray:
         """UTF-8 (validated by the structure checks) read as code points at each lead byte; ASCII by a table."""
-        classes = self._ascii[m & 0x7F]
+        classes = self._ascii[m & 0x7F]  # END at 0 (past a field's end), and at 0x80: overwritten just below
         classes[(m & 0xC0) == 0x80] = SKIP
-        classes[m == 0] = END
         rows, cols = np.nonzero(m >= 0xC0)
         flat = m.reshape(-1).astype(np.int64)
         at = rows * m.shape[1] + cols

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,21 @@ LETTERS = "aZé日ÿ\u200b-"  # U+200B is not whitespace for Python
 @given(st.lists(st.text(SPACES + LETTERS, max_size=10), min_size=1, max_size=10))
 def test_trimmed_lengths_are_pythons_strip(texts):
     assert stripped_chars(Fields.of_texts(texts)).tolist() == [len(t.strip()) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("a é日😀\"", max_size=12), min_size=1, max_size=12),
+       st.none() | st.integers(0, 14), st.none() | st.integers(0, 14))
+def test_lengths_within_bounds_are_decided_as_pythons_len(texts, low, high):
+    """The byte length decides most fields (1-4 bytes a character); the rest are counted: same answer,
+    whichever way they are counted (in the fields' words, by a pass over the block, one by one)."""
+    expected = [(low is None or len(t) >= low) and (high is None or len(t) <= high) for t in texts]
+    short = Fields.of_texts(texts)  # words up to 32 bytes, else the block pass
+    long = Fields.of_texts(texts + ["é" * 40])  # the block pass
+    few = Fields.of_texts(texts + ["x" * 100_000]).take(np.arange(len(texts)))  # one by one
+    for fields in (short, long, few):
+        assert fields.chars_within(low, high).tolist()[:len(texts)] == expected
+        assert fields.chars().tolist()[:len(texts)] == [len(t) for t in texts]
 
 
 @settings(max_examples=100, deadline=None)
