@@ -106,7 +106,7 @@ class Fields:
             index = self._q + k
             if k > 7:  # past a short field's end the index may leave the buffer: the mask clears what is read
                 index = np.minimum(index, len(self.src.words) - 1)
-            word = self._aligned[k] = self.src.words[index]
+            word = self._aligned[k] = self.src.words.take(index)
         return word
 
     def word(self, k: int) -> np.ndarray:
@@ -118,7 +118,7 @@ class Fields:
         rest = self.lengths - 8 * k
         if len(rest) and rest.min() >= 8:
             return word
-        return word & LOW_MASKS[np.minimum(np.maximum(rest, 0), 8)]
+        return word & LOW_MASKS.take(np.minimum(np.maximum(rest, 0), 8))  # take: twice as fast as [...]
 
     def word_from_end(self, k: int) -> np.ndarray:
         """The 8 bytes ending 8k bytes before each field's end, bytes before its start zeroed (right-aligned)."""

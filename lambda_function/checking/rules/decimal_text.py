@@ -105,6 +105,23 @@ def analyse(fields: Fields, exponent: bool) -> DecimalText:
     return DecimalText(ok, negative, signed, dot_at, exp_at, length, words)
 
 
+def plain_decimals(fields: Fields) -> np.ndarray:
+    """`[+-]?digits[.digits]` (or `.digits`, `digits.`) of at most MAX_BYTES bytes: the usual spelling, told by
+    counting. Bytes past a field's end read as 0, which is neither digit nor dot, so a field has the shape
+    exactly when its digits, its dot and a leading sign add up to its length."""
+    length = fields.lengths
+    w = fields.word(0)
+    lead = w & np.uint64(0xFF)
+    counted = ((lead == 45) | (lead == 43)).astype(np.int64)
+    digits = np.zeros(len(fields), dtype=np.int64)
+    dots = np.zeros(len(fields), dtype=np.int64)
+    for k in range(min(MAX_BYTES // 8, -(-int(length.max(initial=0)) // 8))):
+        w = w if k == 0 else fields.word(k)
+        digits += swar.count(swar.digits(w))
+        dots += swar.count(swar.equal(w, 46))
+    return (length <= MAX_BYTES) & (digits >= 1) & (dots <= 1) & (counted + digits + dots == length)
+
+
 def with_exponents(fields: Fields) -> DecimalText:
     """analyse(exponent=True), done cheaply: plain decimals for every field, the exponent-aware look only for
     the few fields the plain one refuses (its per-word checks cost about twice as much)."""
