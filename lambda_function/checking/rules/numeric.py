@@ -24,7 +24,7 @@ from ...contract.pgtypes import INTEGER_RANGES, PgType, nearest_float32
 from ..fields import Fields
 from . import swar
 from .base import Clock, Parsed, TypeRule, merge_exact
-from .decimal_text import analyse, digit_run, plain_decimals, significant, with_exponents
+from .decimal_text import DecimalText, analyse, digit_run, plain_decimals, significant, with_exponents
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -191,12 +191,13 @@ class FloatRule(TypeRule):
             return self._parse(fields)
         ok = plain_decimals(fields)  # the usual spelling, in a few operations a word; the others in full
         rest = np.flatnonzero(~ok)
-        if len(rest):
-            ok[rest] = self._parse(fields.take(rest)).ok
+        if len(rest):  # mostly exponents: straight to the exponent-aware look
+            others = fields.take(rest)
+            ok[rest] = self._parse(others, analyse(others, exponent=True)).ok
         return Parsed(ok)
 
-    def _parse(self, fields: Fields) -> Parsed:
-        shape = with_exponents(fields)
+    def _parse(self, fields: Fields, shape: DecimalText | None = None) -> Parsed:
+        shape = shape or with_exponents(fields)
         fast = shape.ok.copy()
         has_exp = shape.exp_at < shape.lengths
         exponent = np.zeros(len(fields), dtype=np.int64)
