@@ -69,10 +69,19 @@ class BooleanRule(TypeRule):
 
 class UuidRule(TypeRule):
     summary = "UUID (8-4-4-4-12 hex digits)"
+    need_values = False  # set by rule_for when uniqueness asks for the 128 bits
 
     def parse(self, fields: Fields) -> Parsed:
+        if not self.need_values:
+            return Parsed(uuid_words(fields, bits=False)[0])
         ok, hi, lo = uuid_words(fields)
         return Parsed(ok, keys=(hi, lo))
+
+    def keys(self, fields: Fields, parsed: Parsed, casefold: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if parsed.keys is None:  # parsed without its bits: never the text's hash (case does not matter)
+            _, hi, lo = uuid_words(fields)
+            return hi, lo
+        return parsed.keys
 
     def value(self, text: str) -> Any:
         return uuid_module.UUID(text)
@@ -93,8 +102,9 @@ def _packed(x: np.ndarray, hyphens: int | np.uint64) -> np.ndarray:
     return (y | (y >> np.uint64(16))) & np.uint64(0xFFFFFFFF)
 
 
-def uuid_words(fields: Fields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ok, high, low): canonical 8-4-4-4-12 hex UUIDs in any case, as 128 bits (equal exactly for equal UUIDs)."""
+def uuid_words(fields: Fields, bits: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ok, high, low): canonical 8-4-4-4-12 hex UUIDs in any case, as 128 bits (equal exactly for equal UUIDs);
+    without `bits`, only ok (high and low are empty)."""
     ok = (fields.lengths == 36).copy()
     if fields.escaped is not None:
         ok &= ~fields.escaped
@@ -106,7 +116,10 @@ def uuid_words(fields: Fields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ok &= (swar.hex_digits(w) & want) == want
         if hyphens:
             ok &= (swar.equal(w, 45) & np.uint64(hyphens)) == np.uint64(hyphens)
-        parts.append(_packed(w, hyphens))
+        if bits:
+            parts.append(_packed(w, hyphens))
+    if not bits:
+        return ok, np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64)
     p0, p1, p2, p3, p4 = parts
     # the last group's four digits fill the four nibbles the hyphens left empty in the middle words
     p1 = p1 | (p4 & np.uint64(0xF)) | (((p4 >> np.uint64(4)) & np.uint64(0xF)) << np.uint64(20))
