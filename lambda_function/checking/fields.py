@@ -44,8 +44,8 @@ class BlockBytes:
         at = offsets + FRONT
         q = at >> 3
         r = ((at & 7) << 3).astype(np.uint64)
-        lo = self.words[q] >> r
-        hi = self.words[q + 1] << (np.uint64(64) - r)  # a shift by 64 is 0 in numpy
+        lo = self.words.take(q) >> r
+        hi = self.words.take(q + 1) << (np.uint64(64) - r)  # a shift by 64 is 0 in numpy
         return lo | hi
 
     def continuations_before(self) -> np.ndarray:
