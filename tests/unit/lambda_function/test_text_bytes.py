@@ -32,8 +32,8 @@ def test_lengths_within_bounds_are_decided_as_pythons_len(texts, low, high):
     whichever way they are counted (in the fields' words, by a pass over the block, one by one)."""
     expected = [(low is None or len(t) >= low) and (high is None or len(t) <= high) for t in texts]
     short = Fields.of_texts(texts)  # words up to 32 bytes, else the block pass
-    long = Fields.of_texts(texts + ["é" * 40])  # the block pass
-    few = Fields.of_texts(texts + ["x" * 100_000]).take(np.arange(len(texts)))  # one by one
+    long = Fields.of_texts([*texts, "é" * 40])  # the block pass
+    few = Fields.of_texts([*texts, "x" * 100_000]).take(np.arange(len(texts)))  # one by one
     for fields in (short, long, few):
         assert fields.chars_within(low, high).tolist()[:len(texts)] == expected
         assert fields.chars().tolist()[:len(texts)] == [len(t) for t in texts]
