@@ -7,13 +7,17 @@ object is really gone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from lambda_function.errors import TransientError
+from tests.support.activity import Watcher
 from tests.support.client import IngestClient
 
 READINGS = """match: "readings-*.csv"
@@ -297,3 +301,24 @@ def test_lineage_turned_on_under_evolve_none_is_drift_naming_the_statement(readi
     (error,) = drift["errors"]
     assert error["column"] == "_ingest_load_id" and "ADD COLUMN \"_ingest_load_id\" bigint" in error["rule"]
     assert readings.client.count("readings") == 1
+
+
+def test_harness_unload_waits_for_the_object_lock_a_load_of_the_key_holds(client: IngestClient, readings: Readings):
+    from harness.emulator.loads import unload
+
+    readings.load("daily/readings-1.csv", "1,a,1.0")
+    stack = dataclasses.replace(client.stack, bucket=client.bucket, topic_arn=client.topic_arn,
+                                table_contracts=os.environ["TABLE_CONTRACTS"])
+    lock = f"ingest:object:{client.schema}:{client.bucket}/daily/readings-1.csv"  # what a load of the key takes
+    done: list[dict] = []
+    with psycopg.connect(client.stack.pg_url, autocommit=True) as holder, Watcher(client, "readings") as watcher:
+        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (lock,))
+        worker = threading.Thread(target=lambda: done.append(unload(stack, client.schema, "daily/readings-1.csv")))
+        worker.start()
+        watcher.wait_for(lambda copying, waiting: waiting == 1)
+        assert done == [] and readings.client.count("readings") == 1
+        holder.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (lock,))
+        worker.join(30)
+
+    assert (done[0]["status"], done[0]["rows_removed"]) == ("UNLOADED", 1)
+    assert readings.rows() == []
