@@ -128,17 +128,27 @@ def test_a_key_repeated_within_the_file_is_the_files_own_fault_and_recorded(clie
     assert (again["status"], again["reason"]) == ("SKIPPED", "already FAILED under this contract")
 
 
-def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(client: IngestClient):
+def _loaded_by_an_earlier_release(client: IngestClient, ledger_sql: str, outcome: str, **more: str) -> str:
+    """An object loaded by an earlier release: its ledger (as that release made it) with the object's entry;
+    the object's ETag as S3 gave it."""
     old = client.upload("old/users.csv", _users("1,a@b.co,A,GB,2020-01-01,true"))
     client.real_events()
     etag = old["ETag"].strip('"')
-    body = {"status": "PARTIAL", "bucket": client.bucket, "key": "old/users.csv", "rows_loaded": 1}
-    client.execute(PREVIOUS_RELEASE_LEDGER,
+    body = {"status": outcome, "bucket": client.bucket, "key": "old/users.csv", "rows_loaded": 1}
+    names = ", ".join(more)
+    values = "".join(f", '{v}'" for v in more.values())
+    client.execute(ledger_sql,
                    "INSERT INTO ingest_ledger (bucket, object_key, object_id, etag, table_name, load_mode, "
-                   f"rows_loaded, outcome, published_at) VALUES ('{client.bucket}', 'old/users.csv', "
-                   f"'etag:{etag}', '{etag}', 'users', 'replace', 1, '{json.dumps(body)}', now())")
+                   f"rows_loaded, outcome, published_at{', ' + names if more else ''}) VALUES ('{client.bucket}', "
+                   f"'old/users.csv', 'etag:{etag}', '{etag}', 'users', 'replace', 1, '{json.dumps(body)}', "
+                   f"now(){values})")
+    return str(old["ETag"])
 
-    redelivered = client.invoke(client.s3_event("old/users.csv", old["ETag"]))["outcomes"][0]
+
+def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(client: IngestClient):
+    etag = _loaded_by_an_earlier_release(client, PREVIOUS_RELEASE_LEDGER, "PARTIAL")
+
+    redelivered = client.invoke(client.s3_event("old/users.csv", etag))["outcomes"][0]
     fresh = client.ingest("new/users.csv", _users("0,a@b.co,A,GB,2020-01-01,true"))
 
     assert (redelivered["status"], redelivered["reason"]) == ("SKIPPED", "already loaded")
@@ -155,17 +165,10 @@ def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(cli
 
 
 def test_the_ledger_of_the_release_before_lineage_gains_load_ids_for_its_rows(client: IngestClient):
-    old = client.upload("old/users.csv", _users("1,a@b.co,A,GB,2020-01-01,true"))
-    client.real_events()
-    etag = old["ETag"].strip('"')
-    body = {"status": "SUCCEEDED", "bucket": client.bucket, "key": "old/users.csv", "rows_loaded": 1}
-    client.execute(SCHEMA_CHANGES_RELEASE_LEDGER,
-                   "INSERT INTO ingest_ledger (bucket, object_key, object_id, etag, table_name, load_mode, "
-                   f"rows_loaded, outcome, published_at, status, contract) VALUES ('{client.bucket}', "
-                   f"'old/users.csv', 'etag:{etag}', '{etag}', 'users', 'replace', 1, '{json.dumps(body)}', now(), "
-                   "'SUCCEEDED', '0123456789ab')")
+    etag = _loaded_by_an_earlier_release(client, SCHEMA_CHANGES_RELEASE_LEDGER, "SUCCEEDED", status="SUCCEEDED",
+                                         contract="0123456789ab")
 
-    redelivered = client.invoke(client.s3_event("old/users.csv", old["ETag"]))["outcomes"][0]
+    redelivered = client.invoke(client.s3_event("old/users.csv", etag))["outcomes"][0]
     fresh = client.ingest("new/users.csv", _users("2,b@b.co,B,GB,2020-01-01,true"))
 
     assert (redelivered["status"], redelivered["reason"]) == ("SKIPPED", "already loaded")
