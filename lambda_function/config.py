@@ -10,12 +10,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 from .reading.blocks import BLOCK_BYTES, MAX_RECORD_BYTES
 from .reading.decompress import MAX_DECOMPRESSED_BYTES
 
@@ -151,6 +151,9 @@ def _negotiation(env: Mapping[str, str], sslmode: str | None) -> str | None:
 
 
 def _check_url(url: str) -> URL:
+    from sqlalchemy.engine import make_url  # SQLAlchemy loads at the first invocation, not at import
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -187,6 +190,8 @@ def database_url(settings: Settings, secrets_client_factory: Any) -> URL:
             raise ConfigurationError(f"{variable} is required: the database secret has no {field}")
     if password is None and not settings.db_iam_auth:
         raise ConfigurationError("DB_SECRET_ARN must hold a password (or set DB_IAM_AUTH=true)")
+    from sqlalchemy.engine import URL
+
     return URL.create("postgresql+psycopg", username=user, password=password, host=host,
                       port=int(secret.get("port") or settings.db_port),
                       database=secret.get("dbname") or secret.get("database") or settings.db_name or "postgres")

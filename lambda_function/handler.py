@@ -11,12 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sqlalchemy import create_engine
-from sqlalchemy import event as sa_event
 
 from .config import Scrubber, Settings, database_url, iam_token_hook, load_settings, tls_connect_args
 from .contract import Whitelist, load_contracts
@@ -54,10 +50,18 @@ def _contracts(settings: Settings) -> Whitelist:
 
 def rds_client() -> Any:
     """The client that signs IAM tokens (a module attribute, so a test can give the server its tokens)."""
+    import boto3
+
     return boto3.client("rds")
 
 
 def _build_runtime(settings: Settings) -> Runtime:
+    # boto3 and SQLAlchemy are imported here, at the first invocation of a container, not when Lambda
+    # imports the handler: the import stays light, the first invocation pays for what it builds.
+    import boto3
+    from sqlalchemy import create_engine
+    from sqlalchemy import event as sa_event
+
     whitelist = _contracts(settings)
     url = database_url(settings, lambda: boto3.client("secretsmanager"))
     connect_args = {"connect_timeout": 10, "application_name": "csv-ingest", **tls_connect_args(settings)}
@@ -105,6 +109,8 @@ def handle(event: Any, context: Any, rt: Runtime) -> dict[str, Any]:
         return {"outcomes": outcomes}
     # An SQS batch: each message on its own (Powertools' partial batch response); a failed one returns to
     # the queue alone, and a malformed one was already turned into an ignored item by decode().
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     by_id = {d.message_id: d for d in deliveries}
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(

@@ -12,9 +12,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .contract import Contract
@@ -22,6 +20,9 @@ from .contract.fingerprint import contract_fingerprint
 from .errors import FileRejected
 from .outcome.message import Outcome, Status, message_body
 from .reading.objects import ObjectRef
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 class DeadlineExceeded(Exception):

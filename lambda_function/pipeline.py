@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from sqlalchemy import exc as sa_exc
 
 from .config import Settings, tls_problem
 from .contract import Contract, Whitelist
@@ -137,6 +136,8 @@ def _load_locked(job: Ingestion, contract: Contract) -> Outcome | Recorded:
 def _on_connection(job: Ingestion, work: Callable[[psycopg.Connection[Any]], Outcome | Recorded]) -> Outcome | Recorded:
     """`work` on a pooled connection in autocommit (it opens its own transactions), schema and ledger prepared;
     a lost or refused connection is transient, a TLS failure a configuration error."""
+    from sqlalchemy import exc as sa_exc  # loaded with the engine at the first invocation
+
     settings = job.settings
     try:
         with job.clients.engine.connect() as conn:

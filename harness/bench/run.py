@@ -13,7 +13,7 @@ import os
 import platform
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import fixtures
@@ -42,6 +42,10 @@ class BenchOptions:
     contracts: Path | None = None  # a folder of contracts (TABLE_CONTRACTS for the function too)
     reject_every: int | None = None  # every Nth record gets a value the validator refuses (reject_rows tables)
     data: Path | None = None  # real files, named as their contracts accept, used instead of generated ones
+    rows_by_table: tuple[tuple[str, int], ...] = ()  # --table notes:200000: another row count for one contract
+
+    def rows_for(self, table: str) -> int:
+        return dict(self.rows_by_table).get(table, self.rows)
 
     @property
     def table(self) -> str:
@@ -165,8 +169,8 @@ def run_bench(options: BenchOptions, progress: Progress | None = None,
     factory = stack_factory or (lambda: ephemeral_stack("embedded"))
     with factory() as started:
         stack = started.with_contracts(str(options.contracts) if options.contracts else None)
-        for spec in specs:
-            reports.append(_bench_contract(stack, spec, options, tick))
+        for table, spec in zip(options.tables, specs, strict=True):
+            reports.append(_bench_contract(stack, spec, replace(options, rows=options.rows_for(table)), tick))
         for _ in _repeats(options):
             reports[0].import_seconds.append(import_seconds())
             _done(reports[0], tick, "import")

@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
 def bench(
     rows: Annotated[int, typer.Option("--rows", "-n", min=10, help="Rows in the benchmark file.")] = 1_000_000,
     table: Annotated[str, typer.Option("--table", help="Which contracts' files to load, comma-separated "
-                                                       "(e.g. test,orders,flights).")] = "test",
+                                                       "(e.g. test,orders,flights); NAME:ROWS gives one of them "
+                                                       "its own row count (notes:200000).")] = "test",
     repeat: Annotated[int, typer.Option("--repeat", "-k", min=1, help="Runs of each pipeline.")] = 3,
     seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Data seed (files are cached per seed).")] = 0,
     naive_rows: Annotated[
@@ -48,9 +49,14 @@ def bench(
 ) -> None:
     """Handler vs raw COPY vs the seed's read_csv+to_sql on an embedded stack, for each contract: rows/s,
     ratios, CPU of the checks per cell, memory; and the handler's import time."""
-    tables = tuple(name.strip() for name in table.split(",") if name.strip())
-    options = BenchOptions(tables=tables, rows=rows, repeat=repeat, seed=seed, naive_rows=naive_rows,
-                           cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts,
+    asked = [name.strip().partition(":") for name in table.split(",") if name.strip()]
+    try:
+        counts = tuple((name, int(count)) for name, _, count in asked if count)
+    except ValueError:
+        raise typer.BadParameter(f"--table takes NAME or NAME:ROWS, got {table!r}") from None
+    tables = tuple(name for name, _, _ in asked)
+    options = BenchOptions(tables=tables, rows_by_table=counts, rows=rows, repeat=repeat, seed=seed,
+                           naive_rows=naive_rows, cache_dir=cache_dir, handler_dir=handler_dir, contracts=contracts,
                            reject_every=reject_every, data=data)
     steps = plan_steps(options)
     stderr = console_for(stderr=True)

@@ -40,8 +40,10 @@ def _hash_bytes(fields: Fields, casefold: bool) -> tuple[np.ndarray, np.ndarray]
         w = fields.word(k)
         if casefold:
             w = w | (swar.between(w, 65, 90) << np.uint64(5))  # A-Z -> a-z
-        h1 = _finish(h1 ^ w ^ _KEYS[2 + k % 8])
-        h2 = _finish((h2 * _MIX) ^ w ^ _KEYS[10 + k % 8])
+        # only the words a field has: its hash must not depend on the longest field hashed beside it
+        live = length > np.uint64(8 * k)
+        h1 = np.where(live, _finish(h1 ^ w ^ _KEYS[2 + k % 8]), h1)
+        h2 = np.where(live, _finish((h2 * _MIX) ^ w ^ _KEYS[10 + k % 8]), h2)
     return _finish(h1), _finish(h2 ^ _MIX2)
 
 
@@ -88,6 +90,16 @@ def combined_keys(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     return key, check
 
 
+def _value_order(keys: np.ndarray, checks: np.ndarray) -> np.ndarray:
+    """Rows sorted by (key, check), equal values in their (ascending) row order: by the key alone unless two
+    different values share a 64-bit key (then by both, which costs twice as much)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys, sorted_checks = keys[order], checks[order]
+    if ((sorted_keys[1:] == sorted_keys[:-1]) & (sorted_checks[1:] != sorted_checks[:-1])).any():
+        return np.lexsort((checks, keys))
+    return order
+
+
 class UniqueTracker:
     """Remembers every key seen so far and reports (row, first_row) for each repeat.
 
@@ -101,7 +113,7 @@ class UniqueTracker:
 
     def add(self, keys: np.ndarray, checks: np.ndarray, rows: np.ndarray) -> list[tuple[int, int]]:
         """(row, first_row) once for every row whose value was seen before (in this block or earlier)."""
-        order = np.lexsort((checks, keys))  # stable: equal values keep their (ascending) row order
+        order = _value_order(keys, checks)
         keys, checks, rows = keys[order], checks[order], rows[order]
         n = len(keys)
         starts = np.ones(n, dtype=bool)
@@ -109,14 +121,18 @@ class UniqueTracker:
         run_first = rows[np.flatnonzero(starts)][np.cumsum(starts) - 1]  # earliest row of each value here
         earlier = np.full(n, -1, dtype=np.int64)  # earliest row of the value in earlier blocks
         for run_keys, run_checks, run_rows in self._runs:  # oldest run first: its hit is the first row
-            lo = np.searchsorted(run_keys, keys, side="left")
-            hi = np.searchsorted(run_keys, keys, side="right")
-            todo = np.flatnonzero((hi > lo) & (earlier < 0))
-            single = todo[hi[todo] - lo[todo] == 1]  # the usual case, vectorised
-            match = single[run_checks[lo[single]] == checks[single]]
+            if not len(run_keys):
+                continue
+            lo = np.minimum(np.searchsorted(run_keys, keys, side="left"), len(run_keys) - 1)
+            todo = np.flatnonzero((run_keys[lo] == keys) & (earlier < 0))
+            if not len(todo):
+                continue
+            hi = np.searchsorted(run_keys, keys[todo], side="right")  # only for the keys found
+            single = hi - lo[todo] == 1  # the usual case, vectorised
+            match = todo[single][run_checks[lo[todo[single]]] == checks[todo[single]]]
             earlier[match] = run_rows[lo[match]]
-            for i in todo[hi[todo] - lo[todo] > 1]:  # equal 64-bit keys with different check words: rare
-                hits = np.flatnonzero(run_checks[lo[i]:hi[i]] == checks[i])
+            for i, end in zip(todo[~single], hi[~single], strict=True):  # equal 64-bit keys: rare
+                hits = np.flatnonzero(run_checks[lo[i]:end] == checks[i])
                 if len(hits):
                     earlier[i] = run_rows[lo[i] + hits[0]]
         repeat = (earlier >= 0) | ~starts

@@ -20,6 +20,7 @@ from ..reading.blocks import Block, CsvReader, Header, Limits
 from ..reading.decompress import MAX_DECOMPRESSED_BYTES, gunzip
 from ..reading.header import header_errors
 from ..reading.structure import CAP, is_record_level, structure_errors
+from .allocator import keep_freed_memory
 from .fields import BlockBytes, Fields, block_fields
 from .rejects import RejectedRecords
 from .rules import Clock, ColumnRule, Parsed, rule_for
@@ -289,6 +290,7 @@ class CheckedCsv:
                  limits: Limits | None = None, max_decompressed: int = MAX_DECOMPRESSED_BYTES,
                  today: date | None = None, now: datetime | None = None, key_lookup: KeyLookup | None = None,
                  track_key: bool = True) -> None:
+        keep_freed_memory()
         if gzipped:
             chunks = gunzip(chunks, max_decompressed)
         self.contract = contract

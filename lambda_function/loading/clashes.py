@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
-from sqlalchemy.engine import Engine
 
 from ..checking.validator import KeyLookup
 from ..contract.model import LINEAGE_COLUMN, Contract
 from .ddl import ident, qualified
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def has_rows(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> bool:

@@ -82,7 +82,7 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, a
     except _Clash:
         raise TransientError("another load committed rows with the same keys meanwhile; retry") from None
     except FileRejected as exc:
-        exc.final = _rests_on_the_file(exc, contract)
+        exc.final = exc.final and _rests_on_the_file(exc, contract)
         raise
     if failure is not None:
         raise failure
@@ -143,7 +143,7 @@ def _one_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, look
             checked.rejected.close()
         result = checked.result
         raise FileRejected(exc.errors, rows_rejected=result.rows_rejected or None,
-                           error_count=max(result.error_count, len(exc.errors))) from None
+                           error_count=max(result.error_count, len(exc.errors)), final=exc.final) from None
     except pg_errors.UniqueViolation as exc:
         row_of = checked.validator.row_of if checked.validator else (lambda column, value: None)
         raise _Clash(conflict_error(exc, contract, row_of)) from None

@@ -304,13 +304,14 @@ class CsvReader:
         limit = self._limits.max_record_bytes
         rule = (f"quoted field not closed within {limit:,} bytes" if open_quote
                 else f"record longer than {limit:,} bytes")
-        raise FileRejected([RowError(self._rows_done + 1, None, None, rule)])
+        raise FileRejected([RowError(self._rows_done + 1, None, None, rule)], final=False)  # rests on a setting
 
     def _check_record_lengths(self, block: Block) -> None:
         too_long = np.flatnonzero(block.record_ends - block.record_starts() > self._limits.max_record_bytes)
         if len(too_long):
             raise FileRejected([RowError(block.first_row + int(too_long[0]), None, None,
-                                         f"record longer than {self._limits.max_record_bytes:,} bytes")])
+                                         f"record longer than {self._limits.max_record_bytes:,} bytes")],
+                                final=False)
 
 
 _FOREIGN_STARTS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one

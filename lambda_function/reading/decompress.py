@@ -30,8 +30,8 @@ def gunzip(chunks: Iterable[bytes], max_output: int, read_size: int = 1024 * 102
                 raise FileRejected([RowError(None, None, None, rule)]) from None
             produced += len(out)
             if produced > max_output:
-                raise FileRejected([RowError(None, None, None,
-                                             f"decompressed size at most {max_output:,} bytes")])
+                raise FileRejected([RowError(None, None, None, f"decompressed size at most {max_output:,} bytes")],
+                                   final=False)  # rests on a setting: judged again after it is raised
             if produced > RATIO_GRACE_BYTES and produced > max_ratio * consumed:
                 raise FileRejected([RowError(None, None, None,
                                              f"compression ratio at most {max_ratio}:1 (a gzip bomb?)")])

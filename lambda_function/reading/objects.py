@@ -124,4 +124,6 @@ def _chunks(body: Any) -> Iterator[bytes]:
 
 
 def _too_large(size: int, limit: int) -> FileRejected:
-    return FileRejected([RowError(None, None, str(size), f"object size at most {limit:,} bytes (MAX_OBJECT_BYTES)")])
+    # not final: the verdict rests on a setting, and a redelivery after raising it is judged again
+    return FileRejected([RowError(None, None, str(size), f"object size at most {limit:,} bytes (MAX_OBJECT_BYTES)")],
+                        final=False)

@@ -90,3 +90,8 @@ def test_size_caps_fail_with_a_file_level_error(client: IngestClient, make_csv, 
     result, _ = _run_limited(client, key, gzip.compress(data) if key.endswith(".gz") else data, **env)
     (error,) = result["outcome"]["errors"]
     assert error["row"] is None and rule_part in error["rule"]
+    # the verdict rests on a setting, not on the file: redelivered after the cap is raised, it loads
+    put = client.s3.head_object(Bucket=client.bucket, Key=key)
+    again = client.invoke(client.s3_event(key, put["ETag"]))["outcomes"][0]
+    assert again["status"] == "SUCCEEDED", again.get("reason")
+    assert client.count("users") == 200

@@ -1,6 +1,8 @@
 """A safe schema change while appends into the same table run: it waits for them, and they are not disturbed.
 
-Each invocation is its own process (as in AWS); steps are ordered by what pg_stat_activity shows.
+Each invocation is its own process (as in AWS); steps are ordered by what pg_stat_activity shows. The
+running append is held at its ledger entry (after its COPY, still holding the shared table lock) by a lock
+this test takes on the ledger, so that the order does not depend on how fast 150,000 rows load.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 from concurrent.futures import ProcessPoolExecutor
+
+import sqlalchemy as sa
 
 import fixtures
 from lambda_function.contract import default_folder
@@ -40,17 +44,22 @@ def test_a_safe_change_waits_for_a_running_append_which_is_not_disturbed(client:
     client.real_events(expect=len(jobs))
     go = [tmp_path / f"go-{i}" for i in range(len(jobs))]
 
+    engine = sa.create_engine(client.stack.database_url)
     with Watcher(client, "test") as watcher, ProcessPoolExecutor(
-            len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+            len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool, engine.connect() as holder:
         futures = [pool.submit(invoke_when, env, event, str(flag)) for (env, event), flag in zip(jobs, go, strict=True)]
         wait_ready(go)
+        # reads of the ledger pass; the running append's INSERT of its entry waits until this commits
+        holder.execute(sa.text(f'LOCK TABLE "{client.schema}".ingest_ledger IN SHARE ROW EXCLUSIVE MODE'))
         go[0].touch()
         watcher.wait_for(lambda copying, waiting: copying >= 1)  # the old-layout append holds the shared lock
         go[1].touch()
         watcher.wait_for(lambda copying, waiting: waiting >= 1)  # the change waits for the exclusive one
         go[2].touch()
         watcher.wait_for(lambda copying, waiting: waiting >= 2)  # and the next append queues behind it
+        holder.commit()
         results = [f.result(timeout=180) for f in futures]
+    engine.dispose()
 
     outcomes = [r["outcomes"][0] for r in results]
     assert [o["status"] for o in outcomes] == ["SUCCEEDED"] * 3, results

@@ -17,7 +17,7 @@ from ...reading.text_encodings import UTF8, Encoding
 from ..fields import Fields
 from .base import Clock, Constraint, Parsed, TypeRule
 from .regex_dfa import compile_pattern
-from .whitespace import stripped_chars
+from .whitespace import stripped_within
 
 EMAIL_PATTERN = r"[^@\s]+@(?:[^@\s.]+\.)+[^\W\d_]{2,}"
 EMAIL_MAX = 254
@@ -54,13 +54,9 @@ class Length(Constraint):
         self.message = words + (" after trimming" if trim else "")
 
     def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
-        n = stripped_chars(fields) if self.trim else fields.chars()
-        ok = np.ones(len(fields), dtype=bool)
-        if self.low is not None:
-            ok &= n >= self.low
-        if self.high is not None:
-            ok &= n <= self.high
-        return ok
+        if self.trim:
+            return stripped_within(fields, self.low, self.high)
+        return fields.chars_within(self.low, self.high)
 
 
 class TypeLength(Constraint):
@@ -72,8 +68,7 @@ class TypeLength(Constraint):
         self.message = f"exactly {self.n} characters ({pg})" if self.exact else f"at most {self.n} characters ({pg})"
 
     def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
-        n = fields.chars()
-        return np.asarray(n == self.n) if self.exact else np.asarray(n <= self.n)
+        return fields.chars_within(self.n if self.exact else None, self.n)
 
 
 class Pattern(Constraint):
@@ -100,7 +95,7 @@ class Email(Pattern):
         super().__init__(EMAIL_PATTERN, "plausible email address (local@domain.tld)", encoding)
 
     def check(self, fields: Fields, parsed: Parsed) -> np.ndarray:
-        return super().check(fields, parsed) & (fields.chars() <= EMAIL_MAX)
+        return super().check(fields, parsed) & fields.chars_within(None, EMAIL_MAX)
 
 
 class Enum(Constraint):

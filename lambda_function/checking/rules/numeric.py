@@ -24,7 +24,7 @@ from ...contract.pgtypes import INTEGER_RANGES, PgType, nearest_float32
 from ..fields import Fields
 from . import swar
 from .base import Clock, Parsed, TypeRule, merge_exact
-from .decimal_text import analyse, digit_run, significant
+from .decimal_text import analyse, digit_run, significant, with_exponents
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -187,7 +187,7 @@ class FloatRule(TypeRule):
         self.need_values = False  # set by rule_for when bounds or uniqueness need the value
 
     def parse(self, fields: Fields) -> Parsed:
-        shape = analyse(fields, exponent=True)
+        shape = with_exponents(fields)
         fast = shape.ok.copy()
         has_exp = shape.exp_at < shape.lengths
         exponent = np.zeros(len(fields), dtype=np.int64)

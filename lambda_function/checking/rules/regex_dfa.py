@@ -192,12 +192,20 @@ class ClassDfa:
         self.table, self.accepting, self.classes = table, accepting, classes
         self._starts, self._interval_class = starts, interval_class
         self.encoding = encoding
-        self._ascii = interval_class[np.searchsorted(starts, np.arange(128), side="right") - 1].astype(np.int32)
+        self._class_type = np.uint8 if classes <= 256 else np.int32  # class matrices one byte per byte
+        self._ascii = interval_class[np.searchsorted(starts, np.arange(128), side="right") - 1].astype(
+            self._class_type)
+        self._ascii[0] = END  # NUL never is in a field (the structure checks refuse it): it marks the field's end
         self._single = self._single_byte_classes() if encoding.single_byte else None
+        # the next state for (state, byte) where a byte is a character: the class lookup folded in
+        byte_classes = self._single if self._single is not None else np.concatenate(
+            (self._ascii, np.zeros(128, dtype=self._class_type)))  # no byte >= 0x80 takes this table
+        states = len(table) // classes
+        self._byte_table = table.reshape(states, classes)[:, byte_classes].reshape(-1).astype(np.int32)
 
     def _single_byte_classes(self) -> np.ndarray:
         """Class of each byte of a single-byte encoding (0 for a byte it does not define; byte 0 ends a field)."""
-        out = np.zeros(256, dtype=np.int32)
+        out = np.zeros(256, dtype=self._class_type)
         for byte in range(1, 256):
             try:
                 code = ord(bytes([byte]).decode(self.encoding.codec))
@@ -217,46 +225,47 @@ class ClassDfa:
         low, high = -1, MAX_BYTES
         while low < int(length.max(initial=0)):
             group = np.flatnonzero((length > low) & (length <= high))
+            if len(group) == len(fields):  # one group: the column itself (its words already read)
+                return self._match(fields)
             if len(group):
-                ok[group] = self._run(self._class_matrix(fields.take(group)))
+                ok[group] = self._match(fields.take(group))
             low, high = high, high * 2
         return ok
 
-    def _class_matrix(self, fields: Fields) -> np.ndarray:
-        """(n, bytes) class of each byte position: a character's class at its first byte, SKIP at the others,
-        END past the field's end."""
-        words = -(-(int(fields.lengths.max(initial=0)) + 1) // 8)
-        matrix = np.stack([fields.word(k) for k in range(words)], axis=1).view(np.uint8)
-        if self._single is not None:
-            return self._single[matrix]
-        if not (matrix & 0x80).any():
-            classes = self._ascii[matrix & 0x7F]
-            classes[matrix == 0] = END
-            return classes
-        return self._utf8_classes(matrix)
+    def _match(self, fields: Fields) -> np.ndarray:
+        """The DFA over a matrix of bytes (bytes, n): row j holds byte j of every field (0 past its end).
+
+        Bytes that are characters of their own (ASCII, a single-byte encoding) step a byte-indexed table;
+        UTF-8 with other characters is first read as classes, a character's at its first byte."""
+        n = len(fields)
+        steps = int(fields.lengths.max(initial=0)) + 1  # the longest field and its END
+        words = -(-steps // 8)
+        stacked = np.stack([fields.word(k) for k in range(words)]).view(np.uint8).reshape(words, n, 8)
+        matrix = np.ascontiguousarray(stacked.transpose(0, 2, 1)).reshape(words * 8, n)[:steps]
+        if self._single is not None or int(matrix.max(initial=0)) < 0x80:
+            return self._run(matrix, self._byte_table, 256)
+        return self._run(self._utf8_classes(matrix), self.table, self.classes)
 
     def _utf8_classes(self, m: np.ndarray) -> np.ndarray:
         """UTF-8 (validated by the structure checks) read as code points at each lead byte; ASCII by a table."""
-        classes = self._ascii[m & 0x7F]
+        classes = self._ascii.take(m & 0x7F)  # END at 0 (past a field's end), and at 0x80: overwritten just below
         classes[(m & 0xC0) == 0x80] = SKIP
-        classes[m == 0] = END
         rows, cols = np.nonzero(m >= 0xC0)
-        flat = m.reshape(-1).astype(np.int64)
-        at = rows * m.shape[1] + cols
-        size = len(flat)
-        nxt = [flat[np.minimum(at + k, size - 1)] & 0x3F for k in (1, 2, 3)]
-        lead = flat[at]
+        flat = m.reshape(-1)
+        n, size = m.shape[1], m.size
+        at = rows * n + cols
+        nxt = [flat[np.minimum(at + k * n, size - 1)].astype(np.int64) & 0x3F for k in (1, 2, 3)]  # next rows
+        lead = flat[at].astype(np.int64)
         code = np.where(lead < 0xE0, ((lead & 0x1F) << 6) | nxt[0],
                         np.where(lead < 0xF0, ((lead & 0x0F) << 12) | (nxt[0] << 6) | nxt[1],
                                  ((lead & 0x07) << 18) | (nxt[0] << 12) | (nxt[1] << 6) | nxt[2]))
         classes[rows, cols] = self.class_of(code)
         return classes
 
-    def _run(self, classes: np.ndarray) -> np.ndarray:
-        state = np.ones(len(classes), dtype=np.int32)  # state 1 starts
-        table, width = self.table, self.classes
-        for column in np.ascontiguousarray(classes.T):
-            state = table.take(state * width + column)
+    def _run(self, rows: np.ndarray, table: np.ndarray, width: int) -> np.ndarray:
+        state = np.ones(rows.shape[1], dtype=np.int32)  # state 1 starts
+        for row in rows:  # byte (or class) j of every field
+            state = table.take(state * width + row)
         return self.accepting[state]
 
 

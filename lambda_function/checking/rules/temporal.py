@@ -31,9 +31,8 @@ US = 1_000_000
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 # Where the digits and separators of "YYYY-MM-DDTHH:MM:SS" sit in its first three words.
-_W0_DIGITS = swar.at(0) | swar.at(1) | swar.at(2) | swar.at(3) | swar.at(5) | swar.at(6)
-_W0_DASHES = swar.at(4) | swar.at(7)
-_W1_DIGITS = swar.at(0) | swar.at(1) | swar.at(3) | swar.at(4) | swar.at(6) | swar.at(7)
+_W0_DIGITS = swar.at(0, 1, 2, 3, 5, 6)
+_W1_DIGITS = swar.at(0, 1, 3, 4, 6, 7)
 
 
 def number(word: np.ndarray, first: int, count: int | np.ndarray) -> np.ndarray:
@@ -62,12 +61,37 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146_097 + doe - 719_468
 
 
+def _literal(*pairs: tuple[int, int]) -> tuple[np.uint64, np.uint64]:
+    """(mask, value) of literal bytes at positions of a word: e.g. '-' at 4 and 7 of "YYYY-MM-"."""
+    mask = sum(0xFF << (8 * i) for i, _ in pairs)
+    value = sum(byte << (8 * i) for i, byte in pairs)
+    return np.uint64(mask), np.uint64(value)
+
+
+_DASHES = _literal((4, 45), (7, 45))  # "YYYY-MM-"
+_COLON5 = _literal((5, 58))  # "DDTHH:MM"
+_COLON0 = _literal((0, 58))  # ":SS"
+_LOW2, _LOW4 = np.uint64(0xFFFF), np.uint64(0xFFFFFFFF)
+
+
+def _shaped(word: np.ndarray, digit_flags: np.uint64, literal: tuple[np.uint64, np.uint64]) -> np.ndarray:
+    """Digits where `digit_flags` says, the literal bytes where `literal` says."""
+    return ((swar.digits(word) & digit_flags) == digit_flags) & ((word & literal[0]) == literal[1])
+
+
+def _split(word: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eight digits read as one number AABBCCCC... split into (first four, next two, last two)."""
+    v = swar.eight_digits(word).astype(np.int64)
+    return v // 10_000, (v // 100) % 100, v % 100
+
+
 def _date_words(fields: Fields) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(shape ok, year, month, day, the second word) of "YYYY-MM-DD" at each field's start."""
     w0, w1 = fields.word(0), fields.word(1)
-    ok = ((swar.digits(w0) & _W0_DIGITS) == _W0_DIGITS) & ((swar.equal(w0, 45) & _W0_DASHES) == _W0_DASHES)
-    ok &= (swar.digits(w1) & (swar.at(0) | swar.at(1))) == (swar.at(0) | swar.at(1))
-    y, m, d = number(w0, 0, 4), number(w0, 5, 2), number(w1, 0, 2)
+    ok = _shaped(w0, _W0_DIGITS, _DASHES) & ((swar.digits(w1) & swar.at(0, 1)) == swar.at(0, 1))
+    # "YYYY" "MM" "DD" moved side by side into one word of eight digits: one conversion for the three
+    ymd = (w0 & _LOW4) | (((w0 >> np.uint64(40)) & _LOW2) << np.uint64(32)) | ((w1 & _LOW2) << np.uint64(48))
+    y, m, d = _split(ymd)
     return ok & calendar_ok(y, m, d), y, m, d, w1
 
 
@@ -107,14 +131,14 @@ class TimestampRule(TypeRule):
         length = fields.lengths
         ok, y, mo, d, w1 = _date_words(fields)
         w2 = fields.word(2)
-        tee = swar.equal(w1, 84) | swar.equal(w1, 32)
-        ok &= ((swar.digits(w1) & _W1_DIGITS) == _W1_DIGITS) & ((tee & swar.at(2)) != 0)
-        ok &= (swar.equal(w1, 58) & swar.at(5)) != 0
-        ok &= ((swar.equal(w2, 58) & swar.at(0)) != 0) & ((swar.digits(w2) & (swar.at(1) | swar.at(2)))
-                                                           == (swar.at(1) | swar.at(2)))
-        h, mi, s = number(w1, 3, 2), number(w1, 6, 2), number(w2, 1, 2)
+        tee = (w1 >> np.uint64(16)) & np.uint64(0xFF)
+        ok &= _shaped(w1, _W1_DIGITS, _COLON5) & ((tee == 84) | (tee == 32)) & _shaped(w2, swar.at(1, 2), _COLON0)
+        # "HH" "MM" "SS" side by side after two '0's: one conversion for the three
+        hms = (swar.rep(48) & _LOW2) | (((w1 >> np.uint64(24)) & _LOW2) << np.uint64(16)) | (
+            ((w1 >> np.uint64(48)) & _LOW2) << np.uint64(32)) | (((w2 >> np.uint64(8)) & _LOW2) << np.uint64(48))
+        h, mi, s = _split(hms)
         ok &= (h <= 23) & (mi <= 59) & (s <= 59) & (length >= 19)
-        tail = fields.src.load(fields.start + 19) & swar.low_bytes(np.clip(length - 19, 0, 8))
+        tail = fields.src.load(fields.start + 19) & swar.low_bytes(np.minimum(np.maximum(length - 19, 0), 8))
         dot = (tail & np.uint64(0xFF)) == 46
         after = ~swar.digits(tail) & swar.FLAGS & ~swar.at(0)
         fraction = np.where(dot, swar.first(after) - 1, 0)
@@ -123,7 +147,7 @@ class TimestampRule(TypeRule):
         zone_len = length - zone_at
         offset = np.zeros(len(fields), dtype=np.int64)
         if self.zoned:
-            zone = fields.src.load(fields.start + zone_at) & swar.low_bytes(np.clip(zone_len, 0, 8))
+            zone = fields.src.load(fields.start + zone_at) & swar.low_bytes(np.minimum(np.maximum(zone_len, 0), 8))
             first = (zone & np.uint64(0xFF)).astype(np.int64)
             utc = (zone_len == 1) & (first == 90)
             sign = (first == 43) | (first == 45)
@@ -139,10 +163,11 @@ class TimestampRule(TypeRule):
             ok &= zone_len == 0
         parsed = Parsed(ok.copy())
         if self.need_values:
-            micro = number(tail, 1, np.clip(fraction, 0, 6)) * swar.POW10[6 - np.clip(fraction, 0, 6)].astype(np.int64)
+            micro = number(tail, 1, np.minimum(np.maximum(fraction, 0), 6)) * swar.POW10[
+                6 - np.minimum(np.maximum(fraction, 0), 6)].astype(np.int64)
             seconds = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset) * 60 + s
             parsed.values = np.where(ok, seconds * US + np.where(dot, micro, 0), 0)
-        no_seconds = (swar.equal(w2, 58) & swar.at(0)) == 0  # HH:MM without seconds: the exact rule decides
+        no_seconds = (w2 & np.uint64(0xFF)) != 58  # HH:MM without seconds: the exact rule decides
         rest = np.flatnonzero(~ok & no_seconds & (length >= 16) & (length <= 22))
         merge_exact(parsed.ok, parsed.values, rest, fields, self._exact)
         return parsed

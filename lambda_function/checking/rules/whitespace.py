@@ -67,12 +67,11 @@ def _spaces_at(arr: np.ndarray, first: np.ndarray, left: np.ndarray, tables: tup
     return size
 
 
-def stripped_chars(fields: Fields) -> np.ndarray:
-    chars = fields.chars()
+def stripped(fields: Fields) -> Fields:
+    """The same fields without the whitespace at either end (what str.strip() removes)."""
     tables = _tables(fields.src.encoding)
     arr = fields.src.arr
     begin, end = fields.start.copy(), fields.stop.copy()
-    removed = np.zeros(len(fields), dtype=np.int64)
     for from_end in (False, True):
         active = np.flatnonzero(end > begin)
         while len(active):
@@ -84,10 +83,23 @@ def stripped_chars(fields: Fields) -> np.ndarray:
                 end[active] -= size
             else:
                 begin[active] += size
-            removed[active] += 1
             active = active[end[active] > begin[active]]
-    out = chars - removed
+    return Fields(fields.src, begin, end, fields.quoted, fields.escaped, fields.doubled, fields.column, fields.rows)
+
+
+def stripped_chars(fields: Fields) -> np.ndarray:
+    out = stripped(fields).chars()
     if fields.escaped is not None:  # a doubled quote: measured on the text
         for i in np.flatnonzero(fields.escaped):
             out[i] = len(fields.text(int(i)).strip())
     return out
+
+
+def stripped_within(fields: Fields, low: int | None, high: int | None) -> np.ndarray:
+    """low <= characters left after stripping <= high (counted only where the byte length leaves it open)."""
+    ok = stripped(fields).chars_within(low, high)
+    if fields.escaped is not None:
+        for i in np.flatnonzero(fields.escaped):
+            n = len(fields.text(int(i)).strip())
+            ok[i] = (low is None or n >= low) and (high is None or n <= high)
+    return ok

@@ -120,3 +120,5 @@ def test_plan_has_one_step_per_measurement() -> None:
     assert BenchOptions(rows=1000).small_rows == 100
     assert BenchOptions(rows=1_000_000).naive_size == 200_000
     assert BenchOptions(rows=5000).naive_size == 5000
+    several = BenchOptions(tables=("test", "notes"), rows_by_table=(("notes", 2000),), rows=10_000)
+    assert (several.rows_for("test"), several.rows_for("notes")) == (10_000, 2000)

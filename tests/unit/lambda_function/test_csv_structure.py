@@ -6,10 +6,13 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambda_function.checking.validator import validate_stream
 from lambda_function.errors import RowError
 from lambda_function.reading.blocks import Limits
+from lambda_function.reading.structure import valid_utf8
 from tests.support.csv_text import (
     HEADER,
     ROW1,
@@ -318,3 +321,21 @@ def test_blank_line_between_records_fails():
     result = validate(HEADER + ROW1 + b"\n" + ROW2)
 
     assert [(e.row, e.rule) for e in result.errors] == [(2, "no blank lines between records")]
+
+
+PIECES = [b"a", b",", b"\n", b"\xc3\xa9", b"\xe6\x97\xa5", b"\xf0\x9f\x98\x80", b"\xc3", b"\xa9", b"\xe0\x80\x80",
+          b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xff", b"\xf0\x9f"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.integers(1, 40))
+def test_utf8_check_of_sparse_non_ascii_agrees_with_pythons_decoder(pieces, ascii_run):
+    """Stretches of non-ASCII bytes (valid, overlong, surrogate, truncated, out of range) between ASCII."""
+    data = b"x" * ascii_run * 20 + b"".join(pieces)  # mostly ASCII: the sparse path
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert valid_utf8(data) is expected
+    assert valid_utf8(b"".join(pieces)) is expected  # mostly non-ASCII: one decode

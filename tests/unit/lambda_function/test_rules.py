@@ -175,6 +175,17 @@ def test_email_is_unique_ignoring_case_across_blocks():
                                       "unique in the file ignoring case (first at row 10)")]
 
 
+def test_a_duplicate_is_found_whatever_the_longest_value_beside_it():
+    """A value's key does not depend on the other values of its block (a long one there adds hash rounds)."""
+    long_email = "a-longer-address-than-the-others-by-far" + "@example.com"  # 51 bytes: 7 words, not 3
+    data = many_users(row2499={"email": long_email}, row2500={"email": "user10@example.com"})
+
+    result = validate(data, limits=Limits(block_bytes=65536))
+
+    assert result.errors == [RowError(2500, "email", "user10@example.com",
+                                      "unique in the file ignoring case (first at row 10)")]
+
+
 def test_user_id_is_unique_across_blocks_and_leading_zeros_do_not_hide_a_duplicate():
     data = many_users(row2999={"user_id": "00042"})
 
