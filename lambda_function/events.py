@@ -1,7 +1,9 @@
 """Decode every accepted event shape into the S3 objects it names.
 
 Shapes: S3 notification, the same wrapped in SQS, in SNS, in SNS inside SQS (fan-out), and
-EventBridge "Object Created" (direct or inside SQS). Keys are URL-decoded with `unquote_plus`, which
+EventBridge "Object Created" (direct or inside SQS). `ObjectRemoved:*` records (EventBridge "Object
+Deleted") become a `Removal`: the pipeline unloads the key's rows when its contract says so, and otherwise
+ignores it like any other event type. Keys are URL-decoded with `unquote_plus`, which
 reads AWS's (`a+b/c%2Bd`), moto's (`a+b%2Fc%2Bd`) and LocalStack's (`a%20b/c%2Bd`) encodings alike.
 EventBridge keys are URL-encoded the same way by S3 (pinned by a test). Nothing relies on
 `sequencer`, `userIdentity` or `eventVersion` being present.
@@ -24,12 +26,27 @@ class Ignored:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """An object deleted from its key (`ObjectRemoved:*`): the key, and what the record says of the deletion."""
+
+    ref: ObjectRef
+    event: str  # e.g. ObjectRemoved:Delete, ObjectRemoved:DeleteMarkerCreated
+
+    @property
+    def key(self) -> str:
+        return self.ref.key
+
+
+Item = ObjectRef | Removal | Ignored
+
+
 @dataclass(slots=True)
 class Delivery:
     """What one delivery unit carries: the whole event, or one SQS message (retried on its own)."""
 
     message_id: str | None
-    items: list[ObjectRef | Ignored] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
 
 def decode(event: Any) -> tuple[list[Delivery], bool]:
@@ -42,7 +59,7 @@ def decode(event: Any) -> tuple[list[Delivery], bool]:
     return [Delivery(None, _guarded(event))], False
 
 
-def _guarded(payload: Any) -> list[ObjectRef | Ignored]:
+def _guarded(payload: Any) -> list[Item]:
     """`_items`, with any shape it did not foresee ignored with the reason rather than raised."""
     try:
         return _items(payload)
@@ -63,7 +80,7 @@ def _json(text: Any) -> Any:
         return None
 
 
-def _items(payload: Any) -> list[ObjectRef | Ignored]:
+def _items(payload: Any) -> list[Item]:
     if not isinstance(payload, dict):
         return [Ignored("payload is not a JSON object")]
     if payload.get("Type") == "Notification" and "Message" in payload:  # SNS envelope (SQS fan-out)
@@ -75,7 +92,7 @@ def _items(payload: Any) -> list[ObjectRef | Ignored]:
         if payload.get("Event") == "s3:TestEvent":
             return [Ignored("s3:TestEvent")]
         return [Ignored("no Records in event")]
-    items: list[ObjectRef | Ignored] = []
+    items: list[Item] = []
     for record in records:
         if not isinstance(record, dict):
             items.append(Ignored("record is not a JSON object"))
@@ -92,16 +109,16 @@ def _items(payload: Any) -> list[ObjectRef | Ignored]:
     return items
 
 
-def _s3_record(record: dict[str, Any]) -> ObjectRef | Ignored:
-    name = str(record.get("eventName", ""))
-    if not name.startswith(("ObjectCreated:", "s3:ObjectCreated:")):
+def _s3_record(record: dict[str, Any]) -> Item:
+    name = str(record.get("eventName", "")).removeprefix("s3:")
+    if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
         return Ignored(f"{name or 'unnamed'} event")
     s3 = record["s3"]
     where = _location(s3, "object", "key")
     if isinstance(where, Ignored):
         return where
     bucket, key, obj = where
-    return ObjectRef(
+    ref = ObjectRef(
         bucket=bucket,
         key=key,
         etag=_etag(obj.get("eTag")),
@@ -109,16 +126,18 @@ def _s3_record(record: dict[str, Any]) -> ObjectRef | Ignored:
         sequencer=obj.get("sequencer") or None,
         size=_size(obj.get("size")),
     )
+    return Removal(ref, name) if name.startswith("ObjectRemoved:") else ref
 
 
-def _eventbridge(event: dict[str, Any]) -> ObjectRef | Ignored:
-    if event.get("detail-type") != "Object Created":
-        return Ignored(f"EventBridge {event.get('detail-type')!r} event")
+def _eventbridge(event: dict[str, Any]) -> Item:
+    kind = event.get("detail-type")
+    if kind not in ("Object Created", "Object Deleted"):
+        return Ignored(f"EventBridge {kind!r} event")
     where = _location(event["detail"], "object", "key")
     if isinstance(where, Ignored):
         return Ignored(f"EventBridge {where.reason}")
     bucket, key, obj = where
-    return ObjectRef(
+    ref = ObjectRef(
         bucket=bucket,
         key=key,
         etag=_etag(obj.get("etag")),
@@ -126,6 +145,10 @@ def _eventbridge(event: dict[str, Any]) -> ObjectRef | Ignored:
         sequencer=obj.get("sequencer") or None,
         size=_size(obj.get("size")),
     )
+    if kind == "Object Deleted":  # deletion-type "Permanently Deleted" or "Delete Marker Created"
+        marker = event["detail"].get("deletion-type") == "Delete Marker Created"
+        return Removal(ref, "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete")
+    return ref
 
 
 def _location(part: Any, object_field: str, key_field: str) -> tuple[str, str, dict[str, Any]] | Ignored:

@@ -132,6 +132,9 @@ def _deliver(delivery: Delivery, rt: Runtime, request_id: str, deadline: Deadlin
                 logger.info("ignored quarantined object", extra={"key": item.key})
                 continue
             body = process(item, rt.whitelist, rt.clients, rt.settings, request_id, deadline)
+            if isinstance(body, Ignored):  # a removal its contract does not unload
+                logger.info("ignored record", extra={"reason": body.reason, "key": item.key})
+                continue
             _record(body)
             outcomes.append(body)
     except Exception as exc:

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "messages": ("harness.cli.observe", "Print the SNS messages the stack captured (subject, status, key, rows, "
                                       "first errors)."),
     "psql": ("harness.cli.observe", "Run psql on the stack's database (or print its libpq URL)."),
+    "loads": ("harness.cli.lineage", "List the ledger: load id, time, bucket/key, version or ETag, status, rows, "
+                                     "contract fingerprint."),
+    "unload": ("harness.cli.lineage", "Remove the rows every load of KEY wrote into its lineage table (one "
+                                      "transaction), with an UNLOADED message."),
     "generate": ("harness.cli.generate", "Generate a seeded CSV for a table contract, optionally with one "
                                          "named defect."),
     "validate": ("harness.cli.validate", "Check a file exactly as the Lambda would, before uploading it "

@@ -31,6 +31,8 @@ def generate(
         Path | None, typer.Option("--out", "-o", help="Output path [default: users.csv / test.csv, +.gz]")
     ] = None,
     defect: Annotated[str | None, typer.Option(help="Inject one defect (see --list-defects).")] = None,
+    revision: Annotated[int, typer.Option("--revision", min=0, help="A corrected version of the same file: the "
+                                          "same keys, the other values drawn again (a replace_file re-upload).")] = 0,
     gzip: Annotated[bool, typer.Option("--gzip", help="gzip the output (deterministic header).")] = False,
     users: Annotated[
         int, typer.Option(min=1, help="test: reference the ids of a users file of this many rows, same seed.")
@@ -59,7 +61,8 @@ def generate(
         target = out or Path(spec.object_name + (".gz" if gzip else ""))
         show_progress = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
         written = fixtures.write(
-            target, table, rows, seed, defect, users=users, gzipped=gzip, progress=show_progress, contracts=folder
+            target, table, rows, seed, defect, users=users, gzipped=gzip, progress=show_progress, contracts=folder,
+            revision=revision,
         )
     except ValueError as exc:
         console_for(stderr=True).print(f"[red]error:[/red] {exc}")

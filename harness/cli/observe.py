@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 def messages(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new messages until Ctrl-C.")] = False,
     status: Annotated[str | None, typer.Option("--status", help="Only this status (SUCCEEDED, PARTIAL, FAILED, "
-                                                                 "REJECTED, SKIPPED).")] = None,
+                                                                 "REJECTED, SKIPPED, UNLOADED).")] = None,
     state_dir: StateDir = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -75,8 +75,11 @@ def _show(notification: dict[str, Any], wanted: str | None, as_json: bool) -> in
                   highlight=False, soft_wrap=True)
     if isinstance(body, dict):
         rows = [f"{label} {body[field]:,}" for field, label in (("rows_loaded", "loaded"),
-                                                                ("rows_rejected", "rejected"))
+                                                                ("rows_rejected", "rejected"),
+                                                                ("rows_removed", "removed"))
                 if isinstance(body.get(field), int)]
+        if body.get("load_id") is not None:
+            rows.append(f"load {body['load_id']}")
         console.print(f"  key {body.get('key')}" + (f", {', '.join(rows)}" if rows else ""), highlight=False)
         for statement in body.get("schema_changes") or []:
             console.print(f"  schema change: {statement}", highlight=False, markup=False, soft_wrap=True)

@@ -16,7 +16,8 @@ from harness.stack import StackInfo
 from harness.stack.health import PartStatus
 from lambda_function.errors import place
 
-STATUS_STYLE = {"SUCCEEDED": "green", "PARTIAL": "yellow", "FAILED": "red", "REJECTED": "yellow", "SKIPPED": "cyan"}
+STATUS_STYLE = {"SUCCEEDED": "green", "PARTIAL": "yellow", "FAILED": "red", "REJECTED": "yellow", "SKIPPED": "cyan",
+                "UNLOADED": "blue"}
 
 
 def print_stack(
@@ -102,6 +103,12 @@ def _describe(outcome: dict[str, Any]) -> str:
         text += f": {outcome['rows_loaded']:,} rows loaded"
         if status == "PARTIAL":
             text += f", {outcome.get('rows_rejected', 0):,} rejected"
+        if outcome.get("replaced_loads"):
+            text += f", {outcome.get('rows_removed', 0):,} of the earlier version replaced"
+        if outcome.get("load_id") is not None:
+            text += f" (load {outcome['load_id']})"
+    elif status == "UNLOADED":
+        text += f": {outcome.get('rows_removed', 0):,} rows removed (loads {outcome.get('unloaded_loads')})"
     elif status == "SKIPPED" and outcome.get("reason"):
         text += f": {outcome['reason']}"
     if outcome.get("errors"):

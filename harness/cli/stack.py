@@ -109,6 +109,7 @@ def up(
         with _signals_raise():
             info = get_backend(name, **options).up().with_contracts(str(contracts) if contracts else None)
         try:
+            _removal_events(info)
             state.save(info, directory)
         except BaseException:
             stop_stack(info)
@@ -235,6 +236,7 @@ def watch(
     directory = state.state_dir(state_dir)
     _check_contracts(contracts)
     stack = _running_stack(directory).with_contracts(str(contracts) if contracts else None)
+    _removal_events(stack)
     runtime = _function(stack, handler, timeout, retries, retry_delay, logs)
     if not as_json:
         console.print(f"watching s3://{stack.bucket} (Ctrl-C stops)", highlight=False)
@@ -291,6 +293,17 @@ def _check_contracts(folder: Path | None) -> None:
         errors.print(f"error: {problem}", highlight=False, markup=False)
     if problems:
         raise typer.Exit(2)
+
+
+def _removal_events(stack: StackInfo) -> None:
+    """Deletions reach the function too when a contract it runs unloads on removal (the template's
+    UnloadOnRemoval=true); otherwise the bucket notifies uploads only."""
+    from harness.stack.clients import stack_client
+    from harness.stack.provision import send_removal_events, unloads_on_removal
+
+    if unloads_on_removal(stack.table_contracts):
+        send_removal_events(stack_client(stack, "s3"), stack_client(stack, "sqs"), stack.bucket,
+                            stack.events_queue_url)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,11 @@
 """Scenarios made from a folder of contracts: the same checks for every table, whatever its columns.
 
 For each contract: a valid load, gzip, a redelivery, the load mode's meaning (replace replaces, append
-appends, upsert merges on the key), a schema change (an optional column added to the contract: files with
-and without it load, and files of the old contract after it), names it must reject, and every defect
-`harness generate` lists for it (FAILED at the recorded row and column, the table unchanged).
+appends, upsert merges on the key, replace_file replaces one key's rows with its corrected re-upload), a
+deletion that unloads (when the contract unloads on removal), a schema change (an optional column added to
+the contract: files with and without it load, and files of the old contract after it), names it must reject,
+and every defect `harness generate` lists for it (FAILED at the recorded row and column, the table unchanged;
+for replace_file the broken file is a new version of the clean one's key, which keeps its rows).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def rows_after_partial(contract: Contract) -> int | None:
     """Rows after a clean 50-row file and a 40-row one with one record set aside (None: not reject_rows)."""
     if contract.on_error != "reject_rows" or contract.max_rejected_rows == 0:
         return None
-    return 39 if contract.mode == "replace" else ROWS + 39
+    return 39 if contract.mode in ("replace", "replace_file") else ROWS + 39  # replace_file: the same key
 
 
 def contract_scenarios(folder: str | Path) -> list[Scenario]:
@@ -54,7 +56,7 @@ def _for_contract(contract: Contract, whitelist: Whitelist, folder: str) -> list
                  {t: ROWS}),
         scenario("delivered-twice", "the same S3 event delivered twice -> SUCCEEDED then SKIPPED, loaded once",
                  (Upload(name, clean, ("SUCCEEDED", "SKIPPED"), deliveries=2),), {t: ROWS}),
-        _mode_scenario(contract, folder),
+        *_mode_scenarios(contract, folder),
         *_evolution_scenario(contract, folder),
     ]
     for key in (name.upper() if name.upper() != name else name.capitalize() + "x", f"{name}.bak"):
@@ -66,38 +68,50 @@ def _for_contract(contract: Contract, whitelist: Whitelist, folder: str) -> list
     for kind, defect in sorted(fixtures.catalogue(fixtures.layout(t, folder)).items()):
         broken = Generated(t, 40, seed=31, defect=kind, contracts=folder)
         first = Upload(f"first/{name}", clean)
+        broken_key = f"first/{name}" if contract.mode == "replace_file" else f"broken/{name}"  # a new version
         # reject_rows sets the one bad record aside
         if rows_rejecting is not None and kind.partition(":")[0] not in WHOLE_FILE:
             out.append(scenario(
                 f"defect-{kind.replace(':', '-')}", f"{defect.description} -> PARTIAL (reject_rows), 39 rows loaded",
-                (first, Upload(f"broken/{name}", broken, ("PARTIAL",))), {t: rows_rejecting}))
+                (first, Upload(broken_key, broken, ("PARTIAL",))), {t: rows_rejecting}))
             continue
+        version = " as a new version of the key" if contract.mode == "replace_file" else ""
         out.append(scenario(
             f"defect-{kind.replace(':', '-')}",
-            f"{defect.description} -> FAILED, {t} unchanged, error at the injected row/column",
-            (first, Upload(f"broken/{name}", broken, ("FAILED",), error_at_defect=True)),
+            f"{defect.description}{version} -> FAILED, {t} unchanged, error at the injected row/column",
+            (first, Upload(broken_key, broken, ("FAILED",), error_at_defect=True)),
             {t: "unchanged"}))
     return out
 
 
-def _mode_scenario(contract: Contract, folder: str) -> Scenario:
+def _mode_scenarios(contract: Contract, folder: str) -> list[Scenario]:
     t, name = contract.table, contract.example_name()
     # Slices of one 80-row file: rows 31-80 then 1-50 (upsert: 20 shared keys), or 1-50 then 51-80 (append).
-    def rows(first: int, last: int) -> Generated:
-        return Generated(t, 80, seed=13, contracts=folder, first_row=first, last_row=last)
+    def rows(first: int, last: int, revision: int = 0) -> Generated:
+        return Generated(t, 80, seed=13, contracts=folder, first_row=first, last_row=last, revision=revision)
 
+    day1, day2 = Upload(f"day1/{name}", rows(1, 50)), Upload(f"day2/{name}", rows(51, 80))
+    unloads = [] if contract.on_object_removed != "unload" else [Scenario(
+        f"{t}-deletion-unloads", "rows 1-50 and 51-80 under two keys, then the second object deleted -> UNLOADED, "
+        "its 30 rows gone, one message", (day1, day2, Upload(day2.key, b"", ("UNLOADED",), delete=True)), {t: 50},
+        contracts=folder)]
     if contract.mode == "replace":
         uploads = (Upload(f"day1/{name}", Generated(t, 50, seed=13, contracts=folder)),
                    Upload(f"day2/{name}", Generated(t, 30, seed=14, contracts=folder)))
-        return Scenario(f"{t}-replace-replaces", "two files -> only the second file's 30 rows remain (replace)",
-                        uploads, {t: 30}, contracts=folder)
+        return [Scenario(f"{t}-replace-replaces", "two files -> only the second file's 30 rows remain (replace)",
+                         uploads, {t: 30}, contracts=folder)]
     if contract.mode == "upsert":
         uploads = (Upload(f"day1/{name}", rows(31, 80)), Upload(f"day2/{name}", rows(1, 50)))
-        return Scenario(f"{t}-upsert-merges", "rows 31-80, then rows 1-50 of one file -> 80 rows: the 20 shared "
-                        "keys updated, not duplicated (upsert)", uploads, {t: 80}, contracts=folder)
-    uploads = (Upload(f"day1/{name}", rows(1, 50)), Upload(f"day2/{name}", rows(51, 80)))
-    return Scenario(f"{t}-append-appends", "rows 1-50, then rows 51-80 of one file under another key -> 80 rows "
-                    "(append)", uploads, {t: 80}, contracts=folder)
+        return [Scenario(f"{t}-upsert-merges", "rows 31-80, then rows 1-50 of one file -> 80 rows: the 20 shared "
+                         "keys updated, not duplicated (upsert)", uploads, {t: 80}, contracts=folder)]
+    if contract.mode == "replace_file":
+        corrected = Upload(day2.key, rows(51, 80, revision=1))  # the same keys, other values
+        return [Scenario(f"{t}-replace-file-replaces", "rows 1-50 and 51-80 under two keys, then a corrected "
+                         "51-80 under the second key -> still 80 rows, the second key's values replaced "
+                         "(replace_file)", (day1, day2, corrected), {t: 80}, contracts=folder, changed=(t,)),
+                *unloads]
+    return [Scenario(f"{t}-append-appends", "rows 1-50, then rows 51-80 of one file under another key -> 80 rows "
+                     "(append)", (day1, day2), {t: 80}, contracts=folder), *unloads]
 
 
 

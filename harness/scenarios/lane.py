@@ -20,13 +20,22 @@ from boto3.s3.transfer import TransferConfig
 from harness.emulator.replay import parse_envelope
 from harness.emulator.trigger import S3Notification
 from harness.stack import StackInfo, stack_client
-from harness.stack.provision import allow_sender, create_bucket, create_queue, drain_queue
+from harness.stack.provision import (
+    allow_sender,
+    create_bucket,
+    create_queue,
+    drain_queue,
+    notify_events_queue,
+    unloads_on_removal,
+)
 
 MULTIPART = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
 
 
 class Lane:
-    def __init__(self, stack: StackInfo, name: str) -> None:
+    def __init__(self, stack: StackInfo, name: str, *, removal_events: bool | None = None) -> None:
+        """`removal_events`: the bucket also sends ObjectRemoved events (None: when a contract the stack's
+        function reads unloads on removal)."""
         self.stack = stack
         tag = uuid.uuid4().hex[:8]
         slug = "".join(c if c.isalnum() else "-" for c in name.lower())[:30].strip("-")
@@ -43,12 +52,9 @@ class Lane:
         allow_sender(self.sqs, self.capture_url, capture_arn, "sns.amazonaws.com", self.topic_arn)
         self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=capture_arn)
         # No suffix filter: every key reaches the function, so non-whitelisted ones are REJECTED by it.
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.bucket,
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": events_arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
-        )
+        if removal_events is None:
+            removal_events = unloads_on_removal(stack.table_contracts)
+        notify_events_queue(self.s3, self.bucket, events_arn, suffixes=None, removals=removal_events)
         self.engine = sa.create_engine(stack.database_url)
         self.unclaimed: list[S3Notification] = []  # events taken off the queue for another thread's key
 
@@ -56,6 +62,9 @@ class Lane:
         return {**self.stack.lambda_environment(), "SNS_TOPIC_ARN": self.topic_arn, "DB_SCHEMA": self.schema}
 
     # -- S3 and its events ------------------------------------------------------------------
+
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
 
     def put(self, key: str, data: bytes, multipart: bool) -> None:
         if multipart:

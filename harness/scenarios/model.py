@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["SUCCEEDED", "PARTIAL", "FAILED", "REJECTED", "SKIPPED"]
+Status = Literal["SUCCEEDED", "PARTIAL", "FAILED", "REJECTED", "SKIPPED", "UNLOADED"]
 TableState = int | Literal["unchanged"]
 
 
@@ -24,6 +24,7 @@ class Generated:
     contracts: str | None = None
     first_row: int = 1
     last_row: int | None = None
+    revision: int = 0  # a corrected version of the same file: the same keys, other values
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,16 @@ class Upload:
     # scenario's), and whether its message must list schema changes the load applied (None: not checked).
     contracts: str | None = None
     schema_changes: bool | None = None
+    # The key's object is deleted instead (content unused): its ObjectRemoved event goes to the function.
+    delete: bool = False
 
 
 @dataclass(frozen=True)
 class Scenario:
     """A named case: uploads in order (or all at once when `concurrent`), then the tables' state.
 
-    `tables` maps table name -> row count, or "unchanged" (same content as before the last upload).
+    `tables` maps table name -> row count, or "unchanged" (same content as before the last upload);
+    `changed` names tables whose content must differ from before the last upload (a corrected re-upload).
     `kind` selects a special flow: "uploads" (default), "database_down", "test_event".
     """
 
@@ -68,6 +72,7 @@ class Scenario:
     kind: Literal["uploads", "database_down", "test_event"] = "uploads"
     large: bool = False
     contracts: str | None = None  # the folder of contracts the function reads (None: the bundled ones)
+    changed: tuple[str, ...] = ()
 
     @property
     def expected(self) -> str:

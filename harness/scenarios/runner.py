@@ -69,7 +69,7 @@ def _runtime(env: Mapping[str, str], log_stream: TextIO | None, retries: int = 2
 def content_bytes(upload: Upload) -> tuple[bytes, fixtures.InjectedDefect | None]:
     if isinstance(upload.content, Generated):
         c = upload.content
-        made = fixtures.generate(c.table, c.rows, c.seed, c.defect, contracts=c.contracts)
+        made = fixtures.generate(c.table, c.rows, c.seed, c.defect, contracts=c.contracts, revision=c.revision)
         data, defect = made.data, made.defect
         if c.first_row > 1 or c.last_row is not None:
             spec = fixtures.layout(c.table, c.contracts)
@@ -88,7 +88,8 @@ def _uploads(lane: Lane, scenario: Scenario, observed: Observed, log_stream: Tex
     else:
         for index, upload in enumerate(scenario.uploads):
             if index == len(scenario.uploads) - 1:
-                before = {t: lane.checksum(t) for t, s in scenario.tables.items() if s == "unchanged"}
+                before = {t: lane.checksum(t) for t, s in scenario.tables.items()
+                          if s == "unchanged" or t in scenario.changed}
             function = runtime if upload.contracts is None else _runtime(
                 {**lane.environment(), "TABLE_CONTRACTS": upload.contracts}, log_stream)
             statuses, defect = _one_upload(lane, function, upload, observed)
@@ -99,10 +100,15 @@ def _uploads(lane: Lane, scenario: Scenario, observed: Observed, log_stream: Tex
 def _one_upload(
     lane: Lane, runtime: LambdaRuntime, upload: Upload, observed: Observed, lock: threading.Lock | None = None
 ) -> tuple[list[str], Any]:
-    """Upload, invoke for each of its events; the statuses and the injected defect (messages: the caller's)."""
-    data, defect = content_bytes(upload)
-    lane.put(upload.key, data, upload.multipart)
-    del data
+    """Upload (or delete), invoke for each of its events; the statuses and the injected defect (messages: the
+    caller's)."""
+    defect = None
+    if upload.delete:
+        lane.delete(upload.key)
+    else:
+        data, defect = content_bytes(upload)
+        lane.put(upload.key, data, upload.multipart)
+        del data
     fewest = min(len(outcomes) for outcomes in _acceptable(upload, lane.stack.backend))
     wanted = max(1, fewest // max(1, upload.deliveries))
     events = lane.events(wait_for=wanted) if lock is None else _events_for(lane, upload.key, wanted, lock)
@@ -203,6 +209,8 @@ def _check_tables(lane: Lane, scenario: Scenario, before: dict[str, str], observ
     for table, state in scenario.tables.items():
         count = lane.count(table)
         observed.rows[table] = count or 0
+        if table in scenario.changed and lane.checksum(table) == before.get(table):
+            observed.problems.append(f"table {table} did not change")
         if state == "unchanged":
             if lane.checksum(table) != before.get(table):
                 observed.problems.append(f"table {table} changed")

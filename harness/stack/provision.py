@@ -1,6 +1,8 @@
 """Provisioning shared by every backend: bucket, topic, S3-events queue, capture queue.
 
-Tables are not created here: the handler creates them from its own spec on first load.
+Tables are not created here: the handler creates them from its own spec on first load. The bucket sends
+`ObjectRemoved` events too when a contract the stack runs unloads on removal (`removal_events`), as the
+template's `UnloadOnRemoval=true` does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from harness.stack.errors import StackError
 
 # Both suffixes the whitelist accepts; S3 itself (and moto) drop every other key.
 NOTIFIED_SUFFIXES = (".csv", ".csv.gz")
+CREATED, REMOVED = "s3:ObjectCreated:*", "s3:ObjectRemoved:*"
 
 
 @dataclass(frozen=True)
@@ -66,20 +69,7 @@ def provision(
         capture_url, capture_arn = create_queue(sqs, names.notifications_queue)
         allow_sender(sqs, events_url, events_arn, "s3.amazonaws.com", f"arn:aws:s3:::{names.bucket}")
         allow_sender(sqs, capture_url, capture_arn, "sns.amazonaws.com", topic_arn)
-        s3.put_bucket_notification_configuration(
-            Bucket=names.bucket,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "Id": f"ingest{suffix.replace('.', '-')}",
-                        "QueueArn": events_arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
-                    }
-                    for suffix in NOTIFIED_SUFFIXES
-                ]
-            },
-        )
+        notify_events_queue(s3, names.bucket, events_arn, suffixes=NOTIFIED_SUFFIXES, removals=False)
         # Envelope kept (RawMessageDelivery off): consumers see Subject and MessageAttributes.
         sns.subscribe(
             TopicArn=topic_arn,
@@ -97,6 +87,39 @@ def provision(
         events_queue_url=events_url,
         notifications_queue_url=capture_url,
     )
+
+
+def notify_events_queue(s3: Any, bucket: str, queue_arn: str, *, suffixes: tuple[str, ...] | None,
+                        removals: bool) -> None:
+    """The bucket's notification: uploads (and, with `removals`, deletions) of keys with these suffixes (None:
+    every key) go to the events queue."""
+    events = [CREATED, REMOVED] if removals else [CREATED]
+    configurations: list[dict[str, Any]] = [{"QueueArn": queue_arn, "Events": events}] if suffixes is None else [
+        {"Id": f"ingest{suffix.replace('.', '-')}", "QueueArn": queue_arn, "Events": events,
+         "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}}}
+        for suffix in suffixes]
+    s3.put_bucket_notification_configuration(Bucket=bucket,
+                                             NotificationConfiguration={"QueueConfigurations": configurations})
+
+
+def unloads_on_removal(folder: str | None) -> bool:
+    """Does a contract of this folder (None or "": the function's bundled contracts/) unload on removal?"""
+    from lambda_function.contract import default_folder, load_contracts  # not at import: `harness --help`
+
+    return any(c.on_object_removed == "unload" for c in load_contracts(folder or default_folder()))
+
+
+def send_removal_events(s3: Any, sqs: Any, bucket: str, events_queue_url: str) -> None:
+    """Make a provisioned stack's bucket send ObjectRemoved events to its events queue as well (idempotent)."""
+    arn = sqs.get_queue_attributes(QueueUrl=events_queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    notify_events_queue(s3, bucket, arn, suffixes=NOTIFIED_SUFFIXES, removals=True)
+    # moto sends s3:TestEvent on every configuration: leave the queue as it was (test events only)
+    for message in sqs.receive_message(QueueUrl=events_queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        if '"s3:TestEvent"' in message["Body"]:
+            sqs.delete_message(QueueUrl=events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            sqs.change_message_visibility(QueueUrl=events_queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=0)
 
 
 def create_bucket(s3: Any, bucket: str, region: str) -> None:

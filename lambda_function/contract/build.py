@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..reading.text_encodings import ENCODINGS
-from .model import Bound, Column, Contract, WrittenFloat
+from .model import LINEAGE_COLUMN, Bound, Column, Contract, WrittenFloat
 from .pgtypes import FLOAT_TYPES, INTEGER_TYPES, PgType, nearest_float32, parse_type
 
 # What PostgreSQL's boolean input reads as true and as false (any case): a column may choose among them.
@@ -178,6 +178,9 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
         problems.append((name_key, f"{name!r} is not a file name"))
     columns: list[Column] = []
     for column_name, column_raw in raw["columns"].items():
+        if column_name == LINEAGE_COLUMN:
+            problems.append((f"columns.{column_name}", "is the lineage column's name (lineage: true adds it)"))
+            continue
         column, found = build_column(column_name, column_raw, f"columns.{column_name}")
         problems += found
         if column is not None:
@@ -195,6 +198,8 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
         for key in ("max_rejected_rows", "max_rejected_ratio"):
             if key in raw:
                 problems.append((key, "applies only with on_error: reject_rows"))
+    lineage, lineage_problems = _lineage(raw)
+    problems += lineage_problems
     if problems:
         return None, problems
     return Contract(
@@ -204,8 +209,23 @@ def build_contract(raw: dict[str, Any], source: str) -> tuple[Contract | None, l
         missing=dialect.get("missing", ""), encoding=_encoding_name(dialect.get("encoding", "utf-8")),
         on_error=on_error, max_rejected_rows=raw.get("max_rejected_rows"),
         max_rejected_ratio=raw.get("max_rejected_ratio"), evolve=raw.get("evolve", "safe"),
-        description=raw.get("description"),
+        description=raw.get("description"), lineage=lineage, on_object_removed=raw.get("on_object_removed", "ignore"),
     ), []
+
+
+def _lineage(raw: dict[str, Any]) -> tuple[bool, list[Problem]]:
+    """Whether rows name their load: `lineage`, implied by replace_file; unloading on removal needs it."""
+    mode = raw["mode"]
+    if mode == "replace_file" and raw.get("lineage") is False:
+        return True, [("lineage", "mode: replace_file implies lineage (each key's rows are found by their load): "
+                                  "leave lineage out or set it true")]
+    lineage = bool(raw.get("lineage", False)) or mode == "replace_file"
+    if raw.get("on_object_removed", "ignore") == "unload" and not (mode == "replace_file"
+                                                                 or (mode == "append" and lineage)):
+        need = "set lineage: true" if mode == "append" else f"not with mode: {mode}"
+        return lineage, [("on_object_removed", f"unload needs rows that know their file: mode: replace_file, or "
+                                               f"mode: append with lineage: true ({need})")]
+    return lineage, []
 
 
 def _encoding_name(name: str) -> str:

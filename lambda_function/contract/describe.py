@@ -65,6 +65,12 @@ def headline(contract: Contract) -> str:
         parts.append("empty file allowed")
     if contract.evolve == "none":
         parts.append("schema changes: none (any difference from the table is drift)")
+    if contract.mode == "replace_file":
+        parts.append("a new version of a key replaces that key's rows")
+    elif contract.lineage:
+        parts.append("lineage: each row names its load")
+    if contract.on_object_removed == "unload":
+        parts.append("a deleted object takes its rows with it")
     return f"{contract.name} (or .gz) → {contract.table} ({', '.join(parts)})"
 
 

@@ -4,7 +4,9 @@ The ledger keeps it beside every entry (and the message carries it as `contract`
 is validated again only when the contract that judged it changed. Computed from the parsed model, walked
 generically, so every field counts (defaults included, and fields added later without touching this), except
 what only documents a contract: its file path (`source`) and `description`s. YAML comments, key order and
-spelling (`required: true` written or implied) never reach the model, so they cannot change it either.
+spelling (`required: true` written or implied) never reach the model, so they cannot change it either. A field
+added by a later release (`lineage`, `on_object_removed`: metadata `COUNTS_WHEN_SET`) counts only when it is
+not at its default, so upgrading does not change the fingerprint of a contract that does not use it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def canonical(value: Any) -> Any:
     numbers, dates and enums as text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.name.startswith("_") and f.name not in NOT_FINGERPRINTED}
+                if not f.name.startswith("_") and f.name not in NOT_FINGERPRINTED and not _unset_later_field(value, f)}
     if isinstance(value, dict):
         return {str(k): canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -47,6 +49,10 @@ def canonical(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+
+
+def _unset_later_field(value: Any, f: dataclasses.Field[Any]) -> bool:
+    return f.metadata.get("fingerprint") == "when_set" and getattr(value, f.name) == f.default
 
 
 def contract_fingerprint(contract: Contract) -> str:

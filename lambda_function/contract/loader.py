@@ -160,12 +160,12 @@ def _cross_problems(contracts: list[Contract]) -> list[ContractProblem]:
                                                                     f"({first.name!r}); each name needs one contract"))
             if first.table == second.table and (_shape(first) != _shape(second)):
                 problems.append(ContractProblem(second.source, "table", f"{second.table!r} is also loaded by "
-                                                f"{first.source} with other columns or primary key"))
+                                                f"{first.source} with other columns, primary key or lineage"))
     return problems
 
 
 def _shape(contract: Contract) -> tuple[Any, ...]:
-    return contract.primary_key, tuple((c.name, c.type, c.required) for c in contract.columns)
+    return contract.primary_key, tuple((c.name, c.type, c.required) for c in contract.columns), contract.lineage
 
 
 def contract_files(folder: Path) -> list[Path]:

@@ -10,16 +10,26 @@ import fnmatch
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Literal
 
 from ..reading.text_encodings import ENCODINGS, Encoding
 from .globs import example_for_glob
 from .pgtypes import PgType
 
-LoadMode = Literal["append", "replace", "upsert"]
+LoadMode = Literal["append", "replace", "upsert", "replace_file"]
 OnError = Literal["fail", "reject_rows"]
 Evolve = Literal["safe", "none"]
+OnObjectRemoved = Literal["ignore", "unload"]
 Unique = Literal["exact", "casefold"]
+
+# Fields added after contracts were first fingerprinted: they count only when set to something else than their
+# default, so a release that adds one leaves the fingerprint of every contract that does not use it as it was
+# (and the FAILED verdicts recorded under it stand).
+COUNTS_WHEN_SET = MappingProxyType({"fingerprint": "when_set"})
+LINEAGE_COLUMN = "_ingest_load_id"  # the column lineage adds to a table (loading/ddl.py); no contract may list it
+
+
 class WrittenFloat(float):
     """A float that remembers the text it was written as (a YAML scalar, a bound rounded to real):
     exact bounds are read from the text, and messages show it."""
@@ -87,10 +97,18 @@ class Contract:
     max_rejected_ratio: float | None = None
     evolve: Evolve = "safe"  # safe: a load applies safe schema changes itself; none: any difference is drift
     description: str | None = None
+    # Every row names its load (_ingest_load_id); replace_file implies it (README, "Where did this row come from?").
+    lineage: bool = field(default=False, metadata=COUNTS_WHEN_SET)
+    on_object_removed: OnObjectRemoved = field(default="ignore", metadata=COUNTS_WHEN_SET)
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({c.name: c for c in self.columns})
+
+    @property
+    def deletes_by_load(self) -> bool:
+        """Are rows deleted by the load that wrote them (so the lineage column needs an index)?"""
+        return self.mode == "replace_file" or self.on_object_removed == "unload"
 
     @property
     def name(self) -> str:

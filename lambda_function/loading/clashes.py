@@ -2,7 +2,9 @@
 
 Asked on a second connection, so it sees what other loads committed and nothing of this load's own
 uncommitted rows (repeats within the file are the validator's business). One query per block: the
-block's keys as text arrays, cast to the column types, probed against the primary key's index.
+block's keys as text arrays, cast to the column types, probed against the primary key's index. A
+replace_file load has deleted its key's earlier rows in its own transaction, which the second connection
+still sees: rows of those loads (`replaced`) are no clash.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import psycopg
 
 from ..checking.validator import KeyLookup
-from ..contract.model import Contract
+from ..contract.model import LINEAGE_COLUMN, Contract
 from .ddl import ident, qualified
 
 if TYPE_CHECKING:
@@ -28,18 +30,22 @@ def has_rows(cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> bool:
     return bool(row and row[0])
 
 
-def lookup_sql(schema: str, contract: Contract) -> str:
+def lookup_sql(schema: str, contract: Contract, *, replacing: bool = False) -> str:
+    """`replacing`: one more parameter, the load ids whose rows do not count (deleted by this load)."""
     key = contract.primary_key
     arrays = ", ".join("%s::text[]" for _ in key)
     names = ", ".join(f"k{i}" for i in range(len(key)))
     match = " AND ".join(f"t.{ident(name)} = v.k{i}::{contract.column(name).type.ddl}" for i, name in enumerate(key))
+    if replacing:
+        lineage = f"t.{ident(LINEAGE_COLUMN)}"
+        match += f" AND ({lineage} IS NULL OR {lineage} <> ALL(%s::bigint[]))"
     return (f"SELECT v.n FROM unnest({arrays}) WITH ORDINALITY AS v({names}, n) "
             f"WHERE EXISTS (SELECT 1 FROM {qualified(schema, contract.table)} t WHERE {match})")
 
 
-def _ask(conn: psycopg.Connection[Any], sql: str, columns: list[list[str]]) -> list[int]:
+def _ask(conn: psycopg.Connection[Any], sql: str, columns: list[list[str]], *extra: Any) -> list[int]:
     """0-based positions of the block's keys that are in the table."""
-    return [int(n) - 1 for (n,) in conn.execute(sql, columns).fetchall()]
+    return [int(n) - 1 for (n,) in conn.execute(sql, [*columns, *extra]).fetchall()]
 
 
 def _mask(size: int, hits: list[int]) -> np.ndarray:
@@ -49,9 +55,11 @@ def _mask(size: int, hits: list[int]) -> np.ndarray:
 
 
 @contextmanager
-def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyLookup]:
-    """A function: key columns' values (text) -> True where that key is already loaded."""
-    sql = lookup_sql(schema, contract)
+def key_lookup(engine: Engine, schema: str, contract: Contract, replaced: list[int]) -> Iterator[KeyLookup]:
+    """A function: key columns' values (text) -> True where that key is already loaded (by another load than
+    the `replaced` ones)."""
+    sql = lookup_sql(schema, contract, replacing=bool(replaced))
+    extra = [replaced] if replaced else []
     with engine.connect() as conn:
         raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
         raw.rollback()
@@ -59,7 +67,7 @@ def key_lookup(engine: Engine, schema: str, contract: Contract) -> Iterator[KeyL
         try:
             def lookup(values: dict[str, list[str]]) -> np.ndarray:
                 columns = [values[name] for name in contract.primary_key]
-                return _mask(len(columns[0]), _ask(raw, sql, columns))
+                return _mask(len(columns[0]), _ask(raw, sql, columns, *extra))
 
             yield lookup
         finally:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ..contract.model import Column, Contract
+import hashlib
+
+from ..contract.model import LINEAGE_COLUMN, Column, Contract
+
+# Lineage (README, "Where did this row come from?"): each load sets the setting (SET LOCAL) to its ledger load_id,
+# and the column's default reads it, so COPY's column list stays the file's header. Missing or empty (another
+# session's INSERT, a session whose earlier transaction set it) reads as NULL rather than failing that INSERT.
+LINEAGE_SETTING = "csv_ingest.load_id"
+LINEAGE_DEFAULT = f"NULLIF(current_setting('{LINEAGE_SETTING}', true), '')::bigint"
 
 
 def ident(name: str) -> str:
@@ -20,9 +28,33 @@ def column_ddl(column: Column) -> str:
 
 def create_table_sql(schema: str, contract: Contract) -> str:
     parts = [column_ddl(c) for c in contract.columns]
+    if contract.lineage:
+        parts.append(f"{ident(LINEAGE_COLUMN)} bigint DEFAULT {LINEAGE_DEFAULT}")
     if contract.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(ident(c) for c in contract.primary_key)})")
     return f"CREATE TABLE IF NOT EXISTS {qualified(schema, contract.table)} ({', '.join(parts)})"
+
+
+def create_table_statements(schema: str, contract: Contract) -> list[str]:
+    """The table, and the lineage column's index when rows are deleted by their load."""
+    statements = [create_table_sql(schema, contract)]
+    if contract.deletes_by_load:
+        statements.append(lineage_index_sql(schema, contract.table))
+    return statements
+
+
+def add_lineage_sql(target: str) -> str:
+    """The column added without a default first, so rows already there keep NULL (PostgreSQL would otherwise
+    store the setting's value at the time of the ALTER for every one of them), then the default for new rows."""
+    column = ident(LINEAGE_COLUMN)
+    return f"ALTER TABLE {target} ADD COLUMN {column} bigint, ALTER COLUMN {column} SET DEFAULT {LINEAGE_DEFAULT}"
+
+
+def lineage_index_sql(schema: str, table: str) -> str:
+    name = f"{table}_ingest_load_id"
+    if len(name.encode()) > 63:  # PostgreSQL would cut it, and two long table names could then share one name
+        name = f"{table.encode()[:40].decode(errors='ignore')}_{hashlib.sha256(table.encode()).hexdigest()[:8]}_load_id"
+    return f"CREATE INDEX IF NOT EXISTS {ident(name)} ON {qualified(schema, table)} ({ident(LINEAGE_COLUMN)})"
 
 
 _DELIMITER_LITERALS = {",": "','", ";": "';'", "|": "'|'", "\t": "E'\\t'"}

@@ -15,10 +15,10 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from ..contract.model import Contract
+from ..contract.model import LINEAGE_COLUMN, Contract
 from ..errors import SchemaDrift, TransientError
 from .clashes import has_rows as table_has_rows
-from .ddl import create_table_sql
+from .ddl import create_table_statements
 from .schema_diff import (
     TableColumn,
     TableDefinition,
@@ -48,6 +48,16 @@ WHERE n.nspname = %s AND c.relname = %s AND con.contype = 'p'
 """
 
 
+LINEAGE_SQL = """
+SELECT (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum),
+       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indkey[0] = a.attnum)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND a.attname = %s AND NOT a.attisdropped
+"""
+
+
 class NeedsExclusiveLock(Exception):
     """The table needs a safe change, but this load holds only the shared table lock: take the exclusive one."""
 
@@ -69,8 +79,12 @@ def read_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract, *,
     present = {c.name for c in columns}
     if count_rows and any(c.required and c.name not in present for c in contract.columns):
         has_rows = table_has_rows(cur, schema, contract)
+    lineage_default, lineage_indexed = None, False
+    if LINEAGE_COLUMN in present:
+        cur.execute(LINEAGE_SQL, (schema, contract.table, LINEAGE_COLUMN))
+        lineage_default, lineage_indexed = cur.fetchone() or (None, False)
     return TableDefinition(schema, contract.table, columns, tuple(key[1]) if key else (), key[0] if key else None,
-                           has_rows)
+                           has_rows, lineage_default, bool(lineage_indexed))
 
 
 def changes_pending(raw: psycopg.Connection[Any], schema: str, contract: Contract) -> bool:
@@ -94,9 +108,10 @@ def ensure_table(cur: psycopg.Cursor[Any], schema: str, contract: Contract, *, m
                     (f"ingest:create:{schema}.{contract.table}",))
         table = read_table(cur, schema, contract)
     if table is None:
-        statement = create_table_sql(schema, contract)
-        cur.execute(statement)
-        return [statement]
+        statements = create_table_statements(schema, contract)
+        for statement in statements:
+            cur.execute(statement)
+        return statements
     differences = compare(table, contract, schema)
     if blocking(differences, contract.evolve):
         raise SchemaDrift(drift_errors(differences, contract), table_fingerprint=definition_fingerprint(table))

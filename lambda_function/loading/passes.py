@@ -50,15 +50,18 @@ class _Clash(Exception):
         self.rejected = rejected
 
 
-def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, altered: bool = False) -> Loaded:
+def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, altered: bool = False,
+              replaced: list[int] | None = None) -> Loaded:
     """Rows loaded (uncommitted) and records set aside; raises FileRejected when the file is FAILED.
 
     The first pass leaves the primary key's uniqueness to the table's own index (memory stays flat): a
     repeated key makes COPY fail, and the second pass, which tracks every key, says which rows repeat.
     `altered`: this load changed the table's definition (clashes.RememberedLookup says what that changes).
+    `replaced`: the loads whose rows this one deleted before (replace_file): their keys are no clash.
     """
     keyed = bool(contract.primary_key)
-    clashes_possible = (contract.mode == "append" and keyed and has_rows(cur, job.settings.db_schema, contract))
+    clashes_possible = (contract.mode in ("append", "replace_file") and keyed
+                        and has_rows(cur, job.settings.db_schema, contract))
     failure: FileRejected | None = None
     clash: _Clash | None = None
     try:
@@ -73,7 +76,7 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, a
             raise exc.rejected from None
         clash = exc
     try:
-        loaded = _second_pass(cur, job, contract, failure, clashes_possible, altered)
+        loaded = _second_pass(cur, job, contract, failure, clashes_possible, altered, replaced or [])
         if loaded is not None:
             return loaded
     except _Clash:
@@ -89,7 +92,7 @@ def load_file(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, *, a
 
 
 def _second_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, failure: FileRejected | None,
-                 clashes_possible: bool, altered: bool) -> Loaded | None:
+                 clashes_possible: bool, altered: bool, replaced: list[int]) -> Loaded | None:
     """Every key tracked, and looked up in the table when it may hold them: the rows loaded (reject_rows), or
     FileRejected listing every problem; None when no problem showed up on this second look."""
     loads = failure is None and contract.on_error == "reject_rows"
@@ -101,7 +104,7 @@ def _second_pass(cur: psycopg.Cursor[Any], job: Ingestion, contract: Contract, f
             return None
         lookups = nullcontext(remembered.answer)
     elif clashes_possible:
-        lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract)
+        lookups = key_lookup(job.clients.engine, job.settings.db_schema, contract, replaced)
     with lookups as lookup:
         if loads:
             with cur.connection.transaction():

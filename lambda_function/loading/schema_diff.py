@@ -4,7 +4,8 @@ Pure functions over what the catalogue says (`TableDefinition`, read by evolutio
 the load, `harness contract plan` and the tests share one classification:
 - safe: an optional contract column the table lacks (ADD COLUMN; a required one too while the table is
   empty); a table column the contract does not list that is nullable (left as is);
-  DROP NOT NULL; varchar(n) -> varchar(m > n) or text; numeric(p,s) -> numeric(p' > p, s);
+  DROP NOT NULL; varchar(n) -> varchar(m > n) or text; numeric(p,s) -> numeric(p' > p, s); lineage turned on
+  (the column, its default, its index when rows are deleted by their load; rows already there keep NULL);
 - rewrite: smallint -> integer -> bigint, real -> double precision, a primary key on a table without one;
 - breaking: narrowing, another type, a new required column while the table has rows, a NOT NULL table
   column the contract does not list, a column the contract made required (SET NOT NULL), a changed key.
@@ -18,14 +19,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..contract.fingerprint import DIGITS, canonical
-from ..contract.model import Column, Contract
+from ..contract.model import COUNTS_WHEN_SET, LINEAGE_COLUMN, Column, Contract
 from ..contract.pgtypes import INTEGER_TYPES, SIMPLE_TYPES, PgType
 from ..errors import RowError
-from .ddl import column_ddl, create_table_sql, ident, qualified
+from .ddl import (
+    LINEAGE_DEFAULT,
+    LINEAGE_SETTING,
+    add_lineage_sql,
+    column_ddl,
+    create_table_sql,
+    ident,
+    lineage_index_sql,
+    qualified,
+)
 
 
 class Kind(StrEnum):
@@ -51,6 +61,9 @@ class TableDefinition:
     primary_key: tuple[str, ...] = ()
     primary_key_constraint: str | None = None
     has_rows: bool | None = None  # asked only when it decides something (a new required column); None: unknown
+    # The lineage column's default (pg_get_expr) and whether an index leads with it; read only when it exists.
+    lineage_default: str | None = field(default=None, metadata=COUNTS_WHEN_SET)
+    lineage_indexed: bool = field(default=False, metadata=COUNTS_WHEN_SET)
 
     @property
     def target(self) -> str:
@@ -133,16 +146,48 @@ def _key(names: tuple[str, ...]) -> str:
 def compare(table: TableDefinition | None, contract: Contract, schema: str) -> list[Difference]:
     """Every difference between the table (None: missing) and the contract, contract columns first."""
     if table is None:
-        return [Difference(Kind.SAFE, None, None, f"table {contract.table}", create_table_sql(schema, contract),
-                           "the first load creates it")]
+        created = [Difference(Kind.SAFE, None, None, f"table {contract.table}", create_table_sql(schema, contract),
+                              "the first load creates it")]
+        if contract.deletes_by_load:
+            created.append(Difference(Kind.SAFE, LINEAGE_COLUMN, None, _LINEAGE_INDEX,
+                                      lineage_index_sql(schema, contract.table), "the first load creates it"))
+        return created
     found: list[Difference] = []
     for column in contract.columns:
         existing = table.column(column.name)
         found += _new_column(table, column) if existing is None else _changed_column(table, existing, column,
                                                                                       contract.primary_key)
-    listed = set(contract.column_names)
+    listed = set(contract.column_names) | ({LINEAGE_COLUMN} if contract.lineage else set())
     found += [d for c in table.columns if c.name not in listed for d in _unlisted_column(table, c)]
+    found += _lineage(table, contract)
     found += _primary_key(table, contract)
+    return found
+
+
+_LINEAGE_WANTED = "bigint, the load each row came from (lineage)"
+_LINEAGE_INDEX = "an index on the lineage column (rows are deleted by the load that wrote them)"
+
+
+def _lineage(table: TableDefinition, contract: Contract) -> list[Difference]:
+    """Lineage turned on (safe: the column, its default, its index); a column of that name of another type breaks."""
+    if not contract.lineage:
+        return []
+    existing = table.column(LINEAGE_COLUMN)
+    found = []
+    if existing is None:
+        found.append(Difference(Kind.SAFE, LINEAGE_COLUMN, None, _LINEAGE_WANTED, add_lineage_sql(table.target),
+                                "rows already in the table keep NULL there"))
+    elif existing.type != "bigint":
+        return [Difference(Kind.BREAKING, LINEAGE_COLUMN, _defined(existing), _LINEAGE_WANTED, None,
+                           "the table has a column of that name of its own: rename it, lineage needs the name")]
+    elif LINEAGE_SETTING not in (table.lineage_default or ""):
+        found.append(Difference(Kind.SAFE, LINEAGE_COLUMN, f"bigint default {table.lineage_default}",
+                                _LINEAGE_WANTED, f"ALTER TABLE {table.target} ALTER COLUMN {ident(LINEAGE_COLUMN)} "
+                                f"SET DEFAULT {LINEAGE_DEFAULT}", "without it, loads leave the column NULL"))
+    if contract.deletes_by_load and not table.lineage_indexed:
+        found.append(Difference(Kind.SAFE, LINEAGE_COLUMN, None if existing is None else "not indexed", _LINEAGE_INDEX,
+                                lineage_index_sql(table.schema, table.name),
+                                "PostgreSQL reads the table to build it; writes to the table wait meanwhile"))
     return found
 
 

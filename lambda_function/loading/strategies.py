@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from ..contract.model import Contract
+from ..contract.model import LINEAGE_COLUMN, Contract
 from ..errors import FileRejected, RowError
 from ..reading.blocks import Block
 from .ddl import copy_sql, ident, qualified
@@ -42,10 +42,16 @@ class ReplaceStrategy(AppendStrategy):
         return target
 
 
+class ReplaceFileStrategy(AppendStrategy):
+    """replace_file: COPY like append. The rows of the key's earlier versions were deleted in this same
+    transaction before (lineage.remove_key), so a FAILED new version rolls back to them, readers see the old
+    version until commit, and the shared table lock lets other keys load meanwhile."""
+
+
 class UpsertStrategy:
     """upsert: COPY into a temporary stage (dropped at commit; its primary key refuses a key repeated in the
     file, as the table's would), then INSERT … ON CONFLICT (pk) DO UPDATE of the columns the file has: an
-    optional column the file leaves out keeps its stored value."""
+    optional column the file leaves out keeps its stored value. With lineage an updated row names this load."""
 
     def prepare(self, cur: psycopg.Cursor[Any], schema: str, contract: Contract) -> str:
         cur.execute(f"CREATE TEMP TABLE ingest_stage (LIKE {qualified(schema, contract.table)}) ON COMMIT DROP")
@@ -57,7 +63,8 @@ class UpsertStrategy:
         present = [c for c in contract.column_names if c in columns]
         cols = ", ".join(ident(c) for c in present)
         pk = ", ".join(ident(c) for c in contract.primary_key)
-        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in present if c not in contract.primary_key)
+        updated = [c for c in present if c not in contract.primary_key] + ([LINEAGE_COLUMN] if contract.lineage else [])
+        updates = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in updated)
         action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
         cur.execute(f"INSERT INTO {qualified(schema, contract.table)} ({cols}) SELECT {cols} FROM ingest_stage "
                     f"ON CONFLICT ({pk}) {action}")
@@ -67,6 +74,7 @@ class UpsertStrategy:
 LoadStrategy = AppendStrategy | UpsertStrategy
 STRATEGIES: dict[str, LoadStrategy] = {
     "append": AppendStrategy(), "replace": ReplaceStrategy(), "upsert": UpsertStrategy(),
+    "replace_file": ReplaceFileStrategy(),
 }
 
 

@@ -20,6 +20,7 @@ class Status(StrEnum):
     FAILED = "FAILED"
     REJECTED = "REJECTED"
     SKIPPED = "SKIPPED"
+    UNLOADED = "UNLOADED"  # the object was deleted and the rows it loaded removed (on_object_removed: unload)
 
 
 @dataclass
@@ -95,6 +96,10 @@ def subject(body: dict[str, Any]) -> str:
     status = body["status"]
     if status == Status.SUCCEEDED:
         what = f"{body['rows_loaded']:,} rows loaded"
+        if body.get("replaced_loads"):  # replace_file: a new version of the key
+            what += f", {body['rows_removed']:,} of the earlier version replaced"
+    elif status == Status.UNLOADED:
+        what = f"UNLOADED, {body['rows_removed']:,} rows removed"
     elif status == Status.PARTIAL:
         what = f"{body['rows_loaded']:,} rows loaded, {body['rows_rejected']:,} rejected"
     elif status == Status.FAILED:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import FileRejected, RowError, StaleObject, TransientError
+from ..errors import ConfigurationError, FileRejected, RowError, StaleObject, TransientError
 
 CHUNK_BYTES = 1024 * 1024
 _GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
@@ -65,6 +65,29 @@ def resolve(s3: Any, ref: ObjectRef) -> ObjectRef:
         raise translate(exc, "HEAD") from exc
     return ObjectRef(ref.bucket, ref.key, head["ETag"].strip('"'), head.get("VersionId") or None,
                      ref.sequencer, head.get("ContentLength"))
+
+
+def current(s3: Any, ref: ObjectRef) -> dict[str, Any] | None:
+    """HEAD of the key as it is now (its current version), or None when there is no object under it."""
+    try:
+        return dict(s3.head_object(Bucket=ref.bucket, Key=ref.key))
+    except Exception as exc:
+        if isinstance(exc, ClientError) and _code(exc) in _GONE:
+            return None
+        if isinstance(exc, ClientError) and _code(exc) in {"403", "AccessDenied", "Forbidden"}:
+            raise ConfigurationError(f"HEAD {ref.key} was refused (403): the function needs s3:ListBucket on "
+                                     f"{ref.bucket} to tell a deleted object (404) from a forbidden one") from exc
+        raise translate(exc, "HEAD") from exc
+
+
+def require_current(s3: Any, ref: ObjectRef) -> None:
+    """StaleObject unless the event's version is the key's current one (replace_file: only the newest version of
+    a key may own its rows; an older version's late event must not bring them back)."""
+    head = current(s3, ref)
+    if head is None:
+        raise StaleObject("the object no longer exists")
+    if ref.version_id and (head.get("VersionId") or None) != ref.version_id:
+        raise StaleObject("a newer version of this key was uploaded after this event; its own event loads it")
 
 
 def stream(s3: Any, ref: ObjectRef, max_bytes: int) -> Iterator[bytes]:

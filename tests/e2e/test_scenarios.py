@@ -14,12 +14,13 @@ from harness.stack import StackInfo
 from lambda_function.contract import default_folder
 from tests.support.contracts import FOLDER
 
-# Contracts the bundled catalogue does not know: the test-only readings (every type and key) and instrument
-# (windows-1252, NA, 1/0 booleans), and the shipped example orders. Their generated scenarios run here except
-# the per-defect ones, which tests/integration/test_contract_defects.py drives through the same handler (one
-# lane, ~4x faster); four of them stay, so the generated defect scenario itself is exercised.
+# Contracts the bundled catalogue does not know: the test-only readings (every type and key), instrument
+# (windows-1252, NA, 1/0 booleans) and meter (replace_file, unloads on removal), and the shipped example orders.
+# Their generated scenarios run here except the per-defect ones, which tests/integration/test_contract_defects.py
+# drives through the same handler (one lane, ~4x faster); five of them stay, so the generated defect scenario
+# itself is exercised.
 SAMPLED_DEFECTS = ("defect-pattern_broken-site", "defect-duplicate_case-code", "defect-unterminated_quote",
-                   "defect-undefined_byte-lab")
+                   "defect-undefined_byte-lab", "defect-not_in_enum-quality")
 GENERATED = [s for folder in (FOLDER, default_folder() / "examples") for s in select(contracts=folder)
              if "-defect-" not in s.name or s.name.endswith(SAMPLED_DEFECTS)]
 

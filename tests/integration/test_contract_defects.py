@@ -1,6 +1,7 @@
 """Contracts the repository does not ship, end to end: every defect the harness lists for them is FAILED by
 the handler at the recorded row and column, with the table exactly as it was (real moto + PostgreSQL).
-readings uses every type and key; instrument writes files the real-world way (windows-1252, NA, 1/0)."""
+readings uses every type and key; instrument writes files the real-world way (windows-1252, NA, 1/0); meter is
+replace_file, so each broken file is a new version of the clean file's key, which keeps its rows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fixtures.csvtext import parse
 from tests.support.client import IngestClient
 from tests.support.contracts import write_contract
 
-KEYS = {"readings": "lab/readings-{n}.csv", "instrument": "lab/{n}/instrument.csv"}
+KEYS = {"readings": "lab/readings-{n}.csv", "instrument": "lab/{n}/instrument.csv", "meter": "lab/meter-1.csv"}
 
 
 @pytest.mark.parametrize("table", sorted(KEYS))

@@ -33,6 +33,13 @@ PREVIOUS_RELEASE_LEDGER = """CREATE TABLE IF NOT EXISTS ingest_ledger (
         PRIMARY KEY (bucket, object_key, object_id))"""
 
 
+# The ledger of the release before lineage (schema changes, issue 26): three more columns, no load_id.
+SCHEMA_CHANGES_RELEASE_LEDGER = PREVIOUS_RELEASE_LEDGER.replace(
+    "        PRIMARY KEY", "        status text,\n        contract text,\n        table_fingerprint text,\n"
+    "        PRIMARY KEY")
+LINEAGE_COLUMNS = {"load_id", "unloaded_at", "replaced_by"}
+
+
 def _users(*rows: str) -> bytes:
     return (USERS_HEADER + "\n" + "".join(r + "\n" for r in rows)).encode()
 
@@ -121,17 +128,27 @@ def test_a_key_repeated_within_the_file_is_the_files_own_fault_and_recorded(clie
     assert (again["status"], again["reason"]) == ("SKIPPED", "already FAILED under this contract")
 
 
-def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(client: IngestClient):
+def _loaded_by_an_earlier_release(client: IngestClient, ledger_sql: str, outcome: str, **more: str) -> str:
+    """An object loaded by an earlier release: its ledger (as that release made it) with the object's entry;
+    the object's ETag as S3 gave it."""
     old = client.upload("old/users.csv", _users("1,a@b.co,A,GB,2020-01-01,true"))
     client.real_events()
     etag = old["ETag"].strip('"')
-    body = {"status": "PARTIAL", "bucket": client.bucket, "key": "old/users.csv", "rows_loaded": 1}
-    client.execute(PREVIOUS_RELEASE_LEDGER,
+    body = {"status": outcome, "bucket": client.bucket, "key": "old/users.csv", "rows_loaded": 1}
+    names = ", ".join(more)
+    values = "".join(f", '{v}'" for v in more.values())
+    client.execute(ledger_sql,
                    "INSERT INTO ingest_ledger (bucket, object_key, object_id, etag, table_name, load_mode, "
-                   f"rows_loaded, outcome, published_at) VALUES ('{client.bucket}', 'old/users.csv', "
-                   f"'etag:{etag}', '{etag}', 'users', 'replace', 1, '{json.dumps(body)}', now())")
+                   f"rows_loaded, outcome, published_at{', ' + names if more else ''}) VALUES ('{client.bucket}', "
+                   f"'old/users.csv', 'etag:{etag}', '{etag}', 'users', 'replace', 1, '{json.dumps(body)}', "
+                   f"now(){values})")
+    return str(old["ETag"])
 
-    redelivered = client.invoke(client.s3_event("old/users.csv", old["ETag"]))["outcomes"][0]
+
+def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(client: IngestClient):
+    etag = _loaded_by_an_earlier_release(client, PREVIOUS_RELEASE_LEDGER, "PARTIAL")
+
+    redelivered = client.invoke(client.s3_event("old/users.csv", etag))["outcomes"][0]
     fresh = client.ingest("new/users.csv", _users("0,a@b.co,A,GB,2020-01-01,true"))
 
     assert (redelivered["status"], redelivered["reason"]) == ("SKIPPED", "already loaded")
@@ -139,9 +156,24 @@ def test_a_ledger_made_by_the_previous_release_is_upgraded_by_the_first_load(cli
     columns = {name for (name,) in client.query(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = 'ingest_ledger'")}
-    assert {"status", "contract", "table_fingerprint"} <= columns
+    assert {"status", "contract", "table_fingerprint", *LINEAGE_COLUMNS} <= columns
     assert _ledger(client) == [("new/users.csv", "FAILED", fresh["contract"], False, 0, True),
                                ("old/users.csv", "PARTIAL", None, False, 1, True)]
     keys = client.query("SELECT constraint_type FROM information_schema.table_constraints WHERE table_schema = "
-                        "current_schema() AND table_name = 'ingest_ledger' AND constraint_type <> 'CHECK'")
-    assert keys == [("PRIMARY KEY",)]  # still one row per object
+                        "current_schema() AND table_name = 'ingest_ledger' AND constraint_type <> 'CHECK' ORDER BY 1")
+    assert keys == [("PRIMARY KEY",), ("UNIQUE",)]  # still one row per object; load_id names one of them
+
+
+def test_the_ledger_of_the_release_before_lineage_gains_load_ids_for_its_rows(client: IngestClient):
+    etag = _loaded_by_an_earlier_release(client, SCHEMA_CHANGES_RELEASE_LEDGER, "SUCCEEDED", status="SUCCEEDED",
+                                         contract="0123456789ab")
+
+    redelivered = client.invoke(client.s3_event("old/users.csv", etag))["outcomes"][0]
+    fresh = client.ingest("new/users.csv", _users("2,b@b.co,B,GB,2020-01-01,true"))
+
+    assert (redelivered["status"], redelivered["reason"]) == ("SKIPPED", "already loaded")
+    assert fresh["status"] == "SUCCEEDED"
+    ids = client.query("SELECT object_key, load_id, unloaded_at, replaced_by FROM ingest_ledger ORDER BY load_id")
+    assert [(key, unloaded, replaced) for key, _, unloaded, replaced in ids] == [
+        ("old/users.csv", None, None), ("new/users.csv", None, None)]
+    assert ids[0][1] is not None and ids[1][1] == fresh["load_id"] > ids[0][1]  # the identity went on from them

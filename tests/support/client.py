@@ -40,7 +40,7 @@ class IngestClient:
 
     def __init__(self, stack: StackInfo, monkeypatch: pytest.MonkeyPatch) -> None:
         self.stack = stack
-        self.lane = Lane(stack, "test")
+        self.lane = Lane(stack, "test", removal_events=True)  # tests choose their contracts after the lane exists
         self.s3, self.sqs, self.sns, self.engine = self.lane.s3, self.lane.sqs, self.lane.sns, self.lane.engine
         self.bucket, self.schema, self.topic_arn = self.lane.bucket, self.lane.schema, self.lane.topic_arn
         self.events_queue, self.capture_queue = self.lane.events_url, self.lane.capture_url
@@ -56,6 +56,15 @@ class IngestClient:
 
     def upload(self, key: str, data: bytes) -> dict[str, Any]:
         return self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def delete(self, key: str) -> dict[str, Any]:
+        return self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def removed(self, key: str) -> dict[str, Any]:
+        """Delete the object, take the ObjectRemoved event moto delivered, invoke the handler; its result."""
+        self.delete(key)
+        (message,) = self.real_events()
+        return self.invoke(json.loads(message["Body"]))
 
     def real_events(self, expect: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The S3 events moto delivered to our queue (as the SQS messages carrying them)."""

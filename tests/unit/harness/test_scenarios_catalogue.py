@@ -153,3 +153,37 @@ def test_each_generated_contract_gets_a_schema_change_mid_scenario() -> None:
     assert changed.column_names[1:] == load_contracts(examples).find("orders.csv").column_names
     assert isinstance(without.content, Generated) and without.content.contracts == before.content.contracts  # type: ignore[union-attr]
     assert scenario.tables == {"orders": 80}
+
+
+def test_a_replace_file_contract_gets_a_correction_a_deletion_and_failed_versions_of_one_key() -> None:
+    from tests.support.contracts import FOLDER
+
+    meter = {s.name: s for s in select(contracts=FOLDER) if s.name.startswith("meter-")}
+    _day1, day2, corrected = meter["meter-replace-file-replaces"].uploads
+    assert corrected.key == day2.key and isinstance(corrected.content, Generated)
+    assert corrected.content.revision == 1 and (corrected.content.first_row, corrected.content.last_row) == (51, 80)
+    assert meter["meter-replace-file-replaces"].tables == {"meter": 80}
+    assert meter["meter-replace-file-replaces"].changed == ("meter",)
+    *_, deletion = meter["meter-deletion-unloads"].uploads
+    assert (deletion.key, deletion.delete, deletion.outcomes) == (day2.key, True, ("UNLOADED",))
+    assert meter["meter-deletion-unloads"].tables == {"meter": 50}
+    first, broken = meter["meter-defect-not_in_enum-quality"].uploads
+    assert first.key == broken.key and broken.outcomes == ("FAILED",)  # a new version of the key keeps its rows
+    assert meter["meter-defect-not_in_enum-quality"].tables == {"meter": "unchanged"}
+    readings = {s.name for s in select(contracts=FOLDER) if s.name.startswith("readings-")}
+    assert "readings-deletion-unloads" not in readings  # only contracts that unload on removal
+
+
+def test_a_revision_keeps_the_keys_and_draws_the_other_values_again() -> None:
+    from fixtures.csvtext import parse
+    from tests.support.contracts import FOLDER
+
+    def rows(revision: int) -> list[list[str]]:
+        made = fixtures.generate("meter", 30, 5, contracts=FOLDER, revision=revision)
+        return parse(made.data, ",", "utf-8")[1:]
+
+    first, corrected = rows(0), rows(1)
+    assert [r[:2] for r in first] == [r[:2] for r in corrected]  # meter_id, read_at: the key
+    assert [r[2:] for r in first] != [r[2:] for r in corrected]
+    assert fixtures.generate("meter", 30, 5, contracts=FOLDER).data == fixtures.generate(
+        "meter", 30, 5, contracts=FOLDER, revision=0).data

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from lambda_function.events import Delivery, Ignored, decode
+from lambda_function.events import Delivery, Ignored, Removal, decode
 from lambda_function.reading.objects import ObjectRef
 from tests.support.event_files import event_names, load_event, sqs_wrap
 
@@ -17,20 +19,25 @@ def ignored(deliveries: list[Delivery]) -> list[Ignored]:
     return [item for d in deliveries for item in d.items if isinstance(item, Ignored)]
 
 
+def removals(deliveries: list[Delivery]) -> list[Removal]:
+    return [item for d in deliveries for item in d.items if isinstance(item, Removal)]
+
+
 def test_every_canonical_event_file_is_present():
     assert set(event_names()) >= {
         "s3_put", "s3_put_moto", "s3_put_localstack", "s3_put_versioned", "s3_multi_record", "s3_test_event",
         "s3_object_removed", "sqs_s3", "sqs_s3_test_event", "sns_s3", "sqs_sns_s3", "eventbridge_object_created",
+        "eventbridge_object_deleted",
     }
 
 
 @pytest.mark.parametrize("name", event_names())
-def test_every_event_file_decodes_to_objects_or_ignored_records(name):
+def test_every_event_file_decodes_to_objects_removals_or_ignored_records(name):
     deliveries, _ = decode(load_event(name))
 
     items = [item for d in deliveries for item in d.items]
     assert items
-    assert all(isinstance(item, ObjectRef | Ignored) for item in items)
+    assert all(isinstance(item, ObjectRef | Removal | Ignored) for item in items)
 
 
 @pytest.mark.parametrize("name", ["s3_put", "s3_put_moto", "s3_put_localstack"])
@@ -112,22 +119,57 @@ def test_s3_test_event_is_ignored():
     assert "TestEvent" in item.reason
 
 
-def test_object_removed_record_is_ignored():
+def test_object_removed_record_is_a_removal_of_its_key():
     deliveries, _ = decode(load_event("s3_object_removed"))
 
-    assert refs(deliveries) == []
-    [item] = ignored(deliveries)
-    assert "ObjectRemoved:Delete" in item.reason
+    assert refs(deliveries) == [] and ignored(deliveries) == []
+    [item] = removals(deliveries)
+    assert item == Removal(ObjectRef("ingest-bucket", "users.csv", sequencer="0055AED6DCD90281F0"),
+                           "ObjectRemoved:Delete")
+    assert item.key == "users.csv"
 
 
-def test_removal_next_to_a_creation_ignores_only_the_removal():
+@pytest.mark.parametrize("name", ["ObjectRemoved:DeleteMarkerCreated", "s3:ObjectRemoved:Delete"])
+def test_every_removal_event_name_is_a_removal(name):
+    event = load_event("s3_object_removed")
+    event["Records"][0]["eventName"] = name
+
+    [item] = removals(decode(event)[0])
+    assert item.event == name.removeprefix("s3:")
+
+
+@pytest.mark.parametrize("wrap", ["sqs", "sns", "sqs_sns"])
+def test_a_removal_wrapped_in_sqs_or_sns_is_a_removal(wrap):
+    removal = load_event("s3_object_removed")
+    sns = {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:eu-west-1:1:t",
+           "Message": json.dumps(removal)}
+    event = {"sqs": sqs_wrap(removal), "sns": {"Records": [{"EventSource": "aws:sns", "Sns": sns}]},
+             "sqs_sns": sqs_wrap(sns)}[wrap]
+
+    [item] = removals(decode(event)[0])
+    assert item.key == "users.csv"
+
+
+def test_eventbridge_object_deleted_is_a_removal_with_the_marker_version():
+    [item] = removals(decode(load_event("eventbridge_object_deleted"))[0])
+
+    assert item.ref == ObjectRef("ingest-bucket", "a b/c+d", version_id="1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
+                                 sequencer="00617F0A4F5E9A3B2C")
+    assert item.event == "ObjectRemoved:DeleteMarkerCreated"
+    permanently = load_event("eventbridge_object_deleted")
+    permanently["detail"]["deletion-type"] = "Permanently Deleted"
+    assert removals(decode(permanently)[0])[0].event == "ObjectRemoved:Delete"
+
+
+def test_removal_next_to_a_creation_keeps_both():
     event = load_event("s3_put")
     event["Records"] += load_event("s3_object_removed")["Records"]
 
     deliveries, _ = decode(event)
 
     assert [r.key for r in refs(deliveries)] == ["a b/c+d"]
-    assert len(ignored(deliveries)) == 1
+    assert [r.key for r in removals(deliveries)] == ["users.csv"]
+    assert ignored(deliveries) == []
 
 
 def test_sqs_batch_is_one_delivery_per_message():
@@ -201,14 +243,14 @@ def test_eventbridge_inside_sqs_is_an_sqs_delivery():
     assert [r.key for r in refs(deliveries)] == ["a b/c+d"]
 
 
-def test_eventbridge_event_other_than_object_created_is_ignored():
+def test_eventbridge_event_other_than_object_created_or_deleted_is_ignored():
     event = load_event("eventbridge_object_created")
-    event["detail-type"] = "Object Deleted"
+    event["detail-type"] = "Object Restore Completed"
 
     deliveries, _ = decode(event)
 
     assert refs(deliveries) == []
-    assert "Object Deleted" in ignored(deliveries)[0].reason
+    assert "Object Restore Completed" in ignored(deliveries)[0].reason
 
 
 def test_quoted_etag_is_unquoted_in_every_shape():

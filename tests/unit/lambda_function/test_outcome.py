@@ -146,6 +146,11 @@ def test_failed_body_keeps_an_entry_even_when_a_header_name_is_huge():
     (Outcome(Status.SKIPPED, "b", "users.csv", "users", "replace"), "users.csv -> users: SKIPPED, already loaded"),
     (Outcome(Status.SKIPPED, "b", "users.csv", "users", "replace", reason="stale event"),
      "users.csv -> users: SKIPPED, stale event"),
+    (Outcome(Status.UNLOADED, "b", "d/readings-3.csv", "readings", "replace_file", extra={"rows_removed": 1440}),
+     "readings-3.csv -> readings: UNLOADED, 1,440 rows removed"),
+    (Outcome(Status.SUCCEEDED, "b", "d/readings-2.csv", "readings", "replace_file", rows_loaded=1440,
+             extra={"rows_removed": 1438, "replaced_loads": [7]}),
+     "readings-2.csv -> readings: 1,440 rows loaded, 1,438 of the earlier version replaced"),
 ])
 def test_subject_is_short_and_human(outcome, expected):
     assert subject(body_of(outcome)) == expected
@@ -155,11 +160,12 @@ def test_subject_is_short_and_human(outcome, expected):
     "données/utilisateurs-€.csv", "日本語/ユーザー.csv", "tab\tand\nnewline.csv", "x/" + "é" * 1000 + ".csv",
     "k" * 1000, "incoming/" + "u" * 300 + "/users.csv",
 ])
-@pytest.mark.parametrize("status", [Status.SUCCEEDED, Status.FAILED, Status.REJECTED, Status.SKIPPED])
+@pytest.mark.parametrize("status", list(Status))
 def test_subject_is_printable_ascii_of_at_most_100_characters(key, status):
     outcome = Outcome(status, "b", key, None if status is Status.REJECTED else "users", "replace",
                       rows_loaded=12345, errors=[RowError(7, "email", "é", "r")] if status is Status.FAILED else [],
-                      reason="object version was overwritten; the newer upload loads itself " * 3)
+                      reason="object version was overwritten; the newer upload loads itself " * 3,
+                      extra={"rows_removed": 12345, "replaced_loads": [1]})
 
     text = subject(body_of(outcome))
 
