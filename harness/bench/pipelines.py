@@ -84,8 +84,10 @@ def run_ideal(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
 
 
 def _copy_with_header(schema: str, spec: Contract) -> str:
-    # The benchmark files carry the spec's column order; HEADER true makes COPY skip the header line.
-    statement = copy_sql(qualified(schema, spec.table), list(spec.column_names), [], spec.delimiter)
+    # The benchmark files carry the spec's column order; HEADER true makes COPY skip the header line. The
+    # file's own dialect (marker, encoding) is read as the handler reads it, or real files would not load.
+    statement = copy_sql(qualified(schema, spec.table), list(spec.column_names), [], spec.delimiter, spec.missing,
+                         spec.text_encoding.postgres)
     return statement.replace("HEADER false", "HEADER true")
 
 
@@ -102,7 +104,8 @@ def run_naive(stack: StackInfo, spec: Contract, obj: Uploaded) -> float:
         s3 = stack_client(stack, "s3")
         started = time.perf_counter()
         body = s3.get_object(Bucket=stack.bucket, Key=obj.key)["Body"]
-        frame = pd.read_csv(body, sep=spec.delimiter)
+        frame = pd.read_csv(body, sep=spec.delimiter, encoding=spec.text_encoding.codec,
+                            na_values=[spec.missing] if spec.missing else None)
         frame.to_sql(spec.table, engine, schema=schema, index=False)
         seconds = time.perf_counter() - started
     finally:

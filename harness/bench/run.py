@@ -101,11 +101,11 @@ def spoil_every(path: Path, spec: Contract, every: int) -> int:
     if spec.on_error != "reject_rows":
         raise ValueError(f"--reject-every needs a contract with on_error: reject_rows; {spec.table} has "
                          f"{spec.on_error}")
-    header, *records = parse(path.read_bytes(), spec.delimiter)
+    header, *records = parse(path.read_bytes(), spec.delimiter, spec.text_encoding.codec)
     index = header.index(column)
     for n in range(every - 1, len(records), every):
         records[n][index] = "NaN"
-    path.write_bytes(records_to_bytes([header, *records], spec.delimiter))
+    path.write_bytes(records_to_bytes([header, *records], spec.delimiter, spec.text_encoding.codec))
     return len(records) // every
 
 
@@ -115,15 +115,15 @@ def _real_file(options: BenchOptions, spec: Contract, rows: int) -> Path:
     path = options.cache_dir / f"{spec.table}-real-{source.stat().st_size}-{rows}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        header, *records = parse(source.read_bytes(), spec.delimiter)
+        header, *records = parse(source.read_bytes(), spec.delimiter, spec.text_encoding.codec)
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(records_to_bytes([header, *records[:rows]], spec.delimiter))
+        partial.write_bytes(records_to_bytes([header, *records[:rows]], spec.delimiter, spec.text_encoding.codec))
         partial.replace(path)
     return path
 
 
 def file_rows(path: Path, spec: Contract) -> int:
-    return len(parse(path.read_bytes(), spec.delimiter)) - 1
+    return len(parse(path.read_bytes(), spec.delimiter, spec.text_encoding.codec)) - 1
 
 
 def rejected_count(options: BenchOptions, rows: int) -> int:

@@ -72,6 +72,21 @@ def test_several_contracts_and_a_real_file_in_one_run(tmp_path: Path) -> None:
     assert "2 contracts" in table.output and "checks µs/cell" in table.output
 
 
+def test_a_contract_with_its_own_dialect_is_benched_as_the_handler_reads_it(tmp_path: Path) -> None:
+    # instrument: windows-1252, NA for missing values, 1/0 booleans; the ideal COPY and the naive read_csv
+    # must read that dialect too (without it the ideal COPY fails on the first NA in a typed column)
+    contracts = Path(__file__).parents[2] / "docs" / "bench-contracts"
+    args = ["bench", "--table", "instrument", "--rows", "300", "--repeat", "1", "--contracts", str(contracts),
+            "--cache-dir", str(tmp_path / "cache"), "--json"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    contract = json.loads(result.stdout.strip().splitlines()[-1])  # one contract: its report alone
+    assert b"NA" in next((tmp_path / "cache").glob("instrument-*-300-seed0.csv")).read_bytes()
+    assert {name: p["rows"] for name, p in contract["pipelines"].items()} == dict.fromkeys(contract["pipelines"], 300)
+
+
 def test_generated_files_are_cached_by_table_rows_and_seed(bench_json: dict[str, Any]) -> None:
     names = sorted(p.name for p in Path(bench_json["_cache"]).iterdir())
     assert names == [f"test-{ROWS // 10}-seed0.csv", f"test-{ROWS}-seed0.csv"]
