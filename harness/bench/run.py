@@ -81,7 +81,7 @@ def cached_file(options: BenchOptions, rows: int, table: str | None = None) -> P
     # A contract of one's own is part of the file's identity: its source's digest is in the name.
     tag = "" if options.contracts is None else "-" + hashlib.sha256(Path(spec.source).read_bytes()).hexdigest()[:8]
     bad = f"-bad{options.reject_every}" if options.reject_every else ""
-    path = options.cache_dir / f"{options.table}{tag}-{rows}-seed{options.seed}{bad}.csv"
+    path = options.cache_dir / f"{spec.table}{tag}-{rows}-seed{options.seed}{bad}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")

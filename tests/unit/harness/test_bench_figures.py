@@ -122,3 +122,13 @@ def test_plan_has_one_step_per_measurement() -> None:
     assert BenchOptions(rows=5000).naive_size == 5000
     several = BenchOptions(tables=("test", "notes"), rows_by_table=(("notes", 2000),), rows=10_000)
     assert (several.rows_for("test"), several.rows_for("notes")) == (10_000, 2000)
+
+
+def test_each_contract_of_a_run_has_its_own_cached_file(tmp_path) -> None:
+    from harness.bench.run import cached_file
+
+    options = BenchOptions(tables=("test", "users"), rows=20, cache_dir=tmp_path)
+    test_file, users_file = cached_file(options, 20, "test"), cached_file(options, 20, "users")
+
+    assert (test_file.name, users_file.name) == ("test-20-seed0.csv", "users-20-seed0.csv")
+    assert test_file.read_bytes().split(b"\n")[0] != users_file.read_bytes().split(b"\n")[0]
