@@ -103,10 +103,12 @@ def notify_events_queue(s3: Any, bucket: str, queue_arn: str, *, suffixes: tuple
 
 
 def unloads_on_removal(folder: str | None) -> bool:
-    """Does a contract of this folder (None or "": the function's bundled contracts/) unload on removal?"""
-    from lambda_function.contract import default_folder, load_contracts  # not at import: `harness --help`
+    """Does a contract of this folder (None or "": the function's bundled contracts/) unload on removal?
+    A folder with a broken contract: no (the function itself reports the contract on every invocation)."""
+    from lambda_function.contract import check_folder, default_folder  # not at import: `harness --help`
 
-    return any(c.on_object_removed == "unload" for c in load_contracts(folder or default_folder()))
+    whitelist, _ = check_folder(folder or default_folder())
+    return whitelist is not None and any(c.on_object_removed == "unload" for c in whitelist.contracts)
 
 
 def send_removal_events(s3: Any, sqs: Any, bucket: str, events_queue_url: str) -> None:
