@@ -127,7 +127,7 @@ def loaded_contracts(folder: Path | None) -> Whitelist:
 
 @contract_app.command("infer")
 def infer(
-    sample: Annotated[Path, typer.Argument(help="A sample CSV (UTF-8, with its header).")],
+    sample: Annotated[Path, typer.Argument(help="A sample CSV with its header (UTF-8 or an encoding infer detects).")],
     file: Annotated[str, typer.Option("--file", help="The object name the contract accepts, e.g. orders.csv.")],
     table: Annotated[str | None, typer.Option("--table", help="Target table [default: from --file's stem]")] = None,
     delimiter: Annotated[str | None, typer.Option("--delimiter", help="One of , ; | or a tab "
