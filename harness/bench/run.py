@@ -101,11 +101,11 @@ def spoil_every(path: Path, spec: Contract, every: int) -> int:
     if spec.on_error != "reject_rows":
         raise ValueError(f"--reject-every needs a contract with on_error: reject_rows; {spec.table} has "
                          f"{spec.on_error}")
-    header, *records = parse(path.read_bytes(), spec.delimiter, spec.text_encoding.codec)
+    header, *records = _records(path, spec)
     index = header.index(column)
     for n in range(every - 1, len(records), every):
         records[n][index] = "NaN"
-    path.write_bytes(records_to_bytes([header, *records], spec.delimiter, spec.text_encoding.codec))
+    _write_records(path, spec, [header, *records])
     return len(records) // every
 
 
@@ -115,15 +115,24 @@ def _real_file(options: BenchOptions, spec: Contract, rows: int) -> Path:
     path = options.cache_dir / f"{spec.table}-real-{source.stat().st_size}-{rows}.csv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        header, *records = parse(source.read_bytes(), spec.delimiter, spec.text_encoding.codec)
+        header, *records = _records(source, spec)
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(records_to_bytes([header, *records[:rows]], spec.delimiter, spec.text_encoding.codec))
+        _write_records(partial, spec, [header, *records[:rows]])
         partial.replace(path)
     return path
 
 
 def file_rows(path: Path, spec: Contract) -> int:
-    return len(parse(path.read_bytes(), spec.delimiter, spec.text_encoding.codec)) - 1
+    return len(_records(path, spec)) - 1
+
+
+def _records(path: Path, spec: Contract) -> list[list[str]]:
+    """A file's records, header first, read in the contract's delimiter and encoding."""
+    return parse(path.read_bytes(), spec.delimiter, spec.text_encoding.codec)
+
+
+def _write_records(path: Path, spec: Contract, records: list[list[str]]) -> None:
+    path.write_bytes(records_to_bytes(records, spec.delimiter, spec.text_encoding.codec))
 
 
 def rejected_count(options: BenchOptions, rows: int) -> int:
