@@ -19,7 +19,6 @@ import numpy as np
 from ..reading.blocks import LF, Block, Header
 from ..reading.text_encodings import UTF8, Encoding
 
-ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 LOW_MASKS = np.array([0] + [(1 << (8 * i)) - 1 for i in range(1, 9)], dtype=np.uint64)  # the low i bytes
 FRONT = 8  # bytes of padding before the block, so a word may start before the first byte
 BYTES_PER_DECODED = 4096  # chars(): fewer fields than one per 4 KiB of block are decoded one by one
@@ -119,13 +118,6 @@ class Fields:
         if len(rest) and rest.min() >= 8:
             return word
         return word & LOW_MASKS.take(np.minimum(np.maximum(rest, 0), 8))  # take: twice as fast as [...]
-
-    def word_from_end(self, k: int) -> np.ndarray:
-        """The 8 bytes ending 8k bytes before each field's end, bytes before its start zeroed (right-aligned)."""
-        last = self.stop - 8 * (k + 1)
-        keep = np.minimum(np.maximum(self.stop - 8 * k - self.start, 0), 8).astype(np.uint64)
-        mask = ALL << (np.uint64(64) - 8 * keep)
-        return self.src.load(last) & mask
 
     def byte(self, j: int | np.ndarray) -> np.ndarray:
         """Byte j of each field (0 past its end)."""
