@@ -13,7 +13,6 @@ import numpy as np
 ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 FLAGS = np.uint64(0x0101010101010101)  # every byte flagged
 HIGH_BITS = np.uint64(0x8080808080808080)  # the bit every non-ASCII byte has
-U64 = np.uint64
 
 
 def rep(byte: int) -> np.uint64:
