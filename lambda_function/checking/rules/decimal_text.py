@@ -52,6 +52,7 @@ def analyse(fields: Fields, exponent: bool) -> DecimalText:
     signed = negative | (lead == 43)
     w0 = np.where(signed, (w0 & ~np.uint64(0xFF)) | np.uint64(48), w0)  # the sign read as a leading '0'
     dots = np.zeros(n, dtype=np.int64)
+    exps = np.zeros(n, dtype=np.int64)  # e/E bytes: one at most (`1e5e` is no number)
     digits = np.zeros(n, dtype=np.int64)  # before the exponent (the sign's '0' included)
     dot_at = np.full(n, -1, dtype=np.int64)
     exp_at = np.full(n, -1, dtype=np.int64)
@@ -73,6 +74,7 @@ def analyse(fields: Fields, exponent: bool) -> DecimalText:
             allowed |= e | sign
             e_signs.append(sign)
             exp_at[sel] = _first(e, exp_at[sel], 8 * k)
+            exps[sel] += swar.count(e)
             before = swar.flags_of(swar.low_bytes(np.minimum(np.maximum(
                 np.where(exp_at[sel] < 0, size, exp_at[sel]) - 8 * k, 0), 8)))
             digits[sel] += swar.count(digit & before)
@@ -84,7 +86,7 @@ def analyse(fields: Fields, exponent: bool) -> DecimalText:
         words.append((rows, w))
     exp_at = np.where(exp_at < 0, length, exp_at)
     dot_at = np.where(dot_at < 0, exp_at, dot_at)
-    ok &= (dots <= 1) & (dot_at <= exp_at) & (digits - signed >= 1)  # the sign's '0' is not a digit
+    ok &= (dots <= 1) & (exps <= 1) & (dot_at <= exp_at) & (digits - signed >= 1)  # the sign's '0' is no digit
     has_exp = exp_at < length
     if exponent and any(sign.any() for sign in e_signs):
         # a sign past the first byte only right after e/E
